@@ -1,0 +1,297 @@
+//! Identities: who a user is (traits shaped by an identity schema), how they can be reached
+//! (verifiable and recovery addresses) and what they can prove (credentials).
+//!
+//! This module validates and derives; it never stores. Persistence goes through
+//! [`IdentityStore`], which `clavis-store` implements.
+
+mod extension;
+mod schema;
+
+pub use extension::{AddressVia, TraitsExtract};
+pub use schema::{
+    DEFAULT_SCHEMA, DEFAULT_SCHEMA_ID, IdentitySchema, SchemaError, SchemaRegistry, TraitViolation,
+};
+
+use crate::clock::Clock;
+use crate::error::CoreError;
+use crate::random::{Rng, uuid_v4};
+use crate::storage::StorageError;
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use clavis_types::id::AddressId;
+use clavis_types::identity::IdentityState;
+use clavis_types::IdentityId;
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// What a credential is (stored kind), as opposed to the flow method that created it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum CredentialKind {
+    Password,
+    Oidc,
+    Totp,
+    LookupSecret,
+    Webauthn,
+    Passkey,
+    Code,
+}
+
+impl CredentialKind {
+    /// The stored and wire name (`password`, `lookup_secret`, ...).
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            CredentialKind::Password => "password",
+            CredentialKind::Oidc => "oidc",
+            CredentialKind::Totp => "totp",
+            CredentialKind::LookupSecret => "lookup_secret",
+            CredentialKind::Webauthn => "webauthn",
+            CredentialKind::Passkey => "passkey",
+            CredentialKind::Code => "code",
+        }
+    }
+
+    /// Parses a stored name.
+    pub fn parse(value: &str) -> Option<CredentialKind> {
+        [
+            CredentialKind::Password,
+            CredentialKind::Oidc,
+            CredentialKind::Totp,
+            CredentialKind::LookupSecret,
+            CredentialKind::Webauthn,
+            CredentialKind::Passkey,
+            CredentialKind::Code,
+        ]
+        .into_iter()
+        .find(|kind| kind.as_str() == value)
+    }
+}
+
+/// One credential of an identity. `config` is the owning method's versioned payload, opaque here.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Credential {
+    pub kind: CredentialKind,
+    pub identifiers: Vec<String>,
+    pub config: Value,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Progress of an address' verification.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VerificationStatus {
+    Pending,
+    Sent,
+    Completed,
+}
+
+impl VerificationStatus {
+    /// The stored and wire name.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            VerificationStatus::Pending => "pending",
+            VerificationStatus::Sent => "sent",
+            VerificationStatus::Completed => "completed",
+        }
+    }
+
+    /// Parses a stored name.
+    pub fn parse(value: &str) -> Option<Self> {
+        match value {
+            "pending" => Some(Self::Pending),
+            "sent" => Some(Self::Sent),
+            "completed" => Some(Self::Completed),
+            _ => None,
+        }
+    }
+}
+
+/// An address that can be verified.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VerifiableAddress {
+    pub id: AddressId,
+    pub via: AddressVia,
+    pub value: String,
+    pub verified: bool,
+    pub verified_at: Option<DateTime<Utc>>,
+    pub status: VerificationStatus,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// An address that can recover the account.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RecoveryAddress {
+    pub id: AddressId,
+    pub via: AddressVia,
+    pub value: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// An identity with everything that belongs to it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Identity {
+    pub id: IdentityId,
+    pub schema_id: String,
+    pub state: IdentityState,
+    pub state_changed_at: Option<DateTime<Utc>>,
+    pub traits: Value,
+    pub metadata_public: Option<Value>,
+    pub metadata_admin: Option<Value>,
+    pub external_id: Option<String>,
+    pub verifiable_addresses: Vec<VerifiableAddress>,
+    pub recovery_addresses: Vec<RecoveryAddress>,
+    pub credentials: BTreeMap<CredentialKind, Credential>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl Identity {
+    /// Whether the identity may sign in and use its sessions.
+    pub fn is_active(&self) -> bool {
+        self.state == IdentityState::Active
+    }
+}
+
+/// The storage an identity needs.
+#[async_trait]
+pub trait IdentityStore: Send + Sync {
+    /// Writes a new identity with its addresses, credentials and identifiers, all or nothing.
+    /// A taken identifier or address is a [`StorageError::Conflict`].
+    async fn insert_identity(&self, identity: &Identity) -> Result<(), StorageError>;
+    /// Reads an identity with its addresses and credentials.
+    async fn get_identity(&self, id: IdentityId) -> Result<Option<Identity>, StorageError>;
+}
+
+/// What a caller supplies to create an identity.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewIdentity {
+    /// `None` picks the configured default schema.
+    pub schema_id: Option<String>,
+    pub traits: Value,
+    pub state: IdentityState,
+    pub metadata_public: Option<Value>,
+    pub metadata_admin: Option<Value>,
+    /// Credentials with their configs; identifiers are derived from the traits.
+    pub credentials: Vec<(CredentialKind, Value)>,
+}
+
+/// Creates and reads identities, enforcing the identity schema.
+#[derive(Clone)]
+pub struct IdentityService {
+    schemas: Arc<SchemaRegistry>,
+    store: Arc<dyn IdentityStore>,
+    clock: Arc<dyn Clock>,
+    rng: Arc<dyn Rng>,
+}
+
+impl IdentityService {
+    /// Builds the service over its ports.
+    pub fn new(
+        schemas: Arc<SchemaRegistry>,
+        store: Arc<dyn IdentityStore>,
+        clock: Arc<dyn Clock>,
+        rng: Arc<dyn Rng>,
+    ) -> Self {
+        Self { schemas, store, clock, rng }
+    }
+
+    /// The identity schemas in force.
+    pub fn schemas(&self) -> &SchemaRegistry {
+        &self.schemas
+    }
+
+    /// Validates the traits, derives addresses and identifiers, and stores the identity.
+    pub async fn create(&self, new: NewIdentity) -> Result<Identity, CoreError> {
+        let schema_id = new.schema_id.unwrap_or_else(|| self.schemas.default_id().to_owned());
+        let schema = self
+            .schemas
+            .get(&schema_id)
+            .ok_or_else(|| CoreError::SchemaNotFound(schema_id.clone()))?;
+        let extract = schema.validate_traits(&new.traits).map_err(CoreError::TraitsInvalid)?;
+        let now = self.clock.now();
+        let identity = Identity {
+            id: IdentityId(uuid_v4(self.rng.as_ref())),
+            schema_id,
+            state: new.state,
+            state_changed_at: Some(now),
+            traits: new.traits,
+            metadata_public: new.metadata_public,
+            metadata_admin: new.metadata_admin,
+            external_id: None,
+            verifiable_addresses: self.verifiable_addresses(&extract, now),
+            recovery_addresses: self.recovery_addresses(&extract, now),
+            credentials: credentials(new.credentials, &extract, now),
+            created_at: now,
+            updated_at: now,
+        };
+        self.store.insert_identity(&identity).await?;
+        Ok(identity)
+    }
+
+    /// Reads one identity.
+    pub async fn get(&self, id: IdentityId) -> Result<Identity, CoreError> {
+        self.store.get_identity(id).await?.ok_or(CoreError::IdentityNotFound)
+    }
+
+    fn verifiable_addresses(
+        &self,
+        extract: &TraitsExtract,
+        now: DateTime<Utc>,
+    ) -> Vec<VerifiableAddress> {
+        extract
+            .verifiable_addresses
+            .iter()
+            .map(|(via, value)| VerifiableAddress {
+                id: AddressId(uuid_v4(self.rng.as_ref())),
+                via: *via,
+                value: value.clone(),
+                verified: false,
+                verified_at: None,
+                status: VerificationStatus::Pending,
+                created_at: now,
+                updated_at: now,
+            })
+            .collect()
+    }
+
+    fn recovery_addresses(&self, extract: &TraitsExtract, now: DateTime<Utc>) -> Vec<RecoveryAddress> {
+        extract
+            .recovery_addresses
+            .iter()
+            .map(|(via, value)| RecoveryAddress {
+                id: AddressId(uuid_v4(self.rng.as_ref())),
+                via: *via,
+                value: value.clone(),
+                created_at: now,
+                updated_at: now,
+            })
+            .collect()
+    }
+}
+
+fn credentials(
+    supplied: Vec<(CredentialKind, Value)>,
+    extract: &TraitsExtract,
+    now: DateTime<Utc>,
+) -> BTreeMap<CredentialKind, Credential> {
+    supplied
+        .into_iter()
+        .map(|(kind, config)| {
+            let credential = Credential {
+                kind,
+                identifiers: extract.identifiers.get(&kind).cloned().unwrap_or_default(),
+                config,
+                version: 0,
+                created_at: now,
+                updated_at: now,
+            };
+            (kind, credential)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests;

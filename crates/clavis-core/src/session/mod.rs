@@ -1,0 +1,222 @@
+//! Sessions: proof that an identity authenticated, carried by a bearer token.
+//!
+//! A session token is minted once, handed to its owner, and stored only as a SHA-256 digest.
+//! Whether a session counts is decided here: it must be stored as active, not expired by the
+//! injected clock, and belong to an active identity.
+
+use crate::clock::Clock;
+use crate::error::CoreError;
+use crate::identity::{Identity, IdentityStore};
+use crate::random::{Rng, alphanumeric, uuid_v4};
+use crate::secret::{BearerToken, TokenDigest};
+use crate::storage::StorageError;
+use async_trait::async_trait;
+use chrono::{DateTime, TimeDelta, Utc};
+use clavis_types::id::DeviceId;
+use clavis_types::session::{Aal, AuthenticationMethod};
+use clavis_types::{IdentityId, SessionId};
+use std::sync::Arc;
+
+/// The prefix of every session token, so leaked tokens are recognisable by secret scanners.
+pub const SESSION_TOKEN_PREFIX: &str = "clv_st_";
+
+/// Where a session was used from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Device {
+    pub id: DeviceId,
+    pub ip_address: Option<String>,
+    pub user_agent: Option<String>,
+    pub location: Option<String>,
+}
+
+/// A session as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Session {
+    pub id: SessionId,
+    pub identity_id: IdentityId,
+    /// False once revoked; expiry is judged separately against the clock.
+    pub active: bool,
+    pub aal: Aal,
+    pub authentication_methods: Vec<AuthenticationMethod>,
+    pub issued_at: DateTime<Utc>,
+    pub authenticated_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub devices: Vec<Device>,
+}
+
+impl Session {
+    /// Whether the session may be used at `now`.
+    pub fn is_usable(&self, now: DateTime<Utc>) -> bool {
+        self.active && self.expires_at > now
+    }
+}
+
+/// The assurance level a list of completed methods earns: aal2 needs an aal1 and an aal2 factor.
+pub fn assurance_level(methods: &[AuthenticationMethod]) -> Aal {
+    let has = |aal: Aal| methods.iter().any(|m| m.aal == aal);
+    match (has(Aal::Aal1), has(Aal::Aal2)) {
+        (true, true) => Aal::Aal2,
+        (true, false) => Aal::Aal1,
+        (false, _) => Aal::Aal0,
+    }
+}
+
+/// The request a session is issued from.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DeviceInfo {
+    pub ip_address: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+/// The storage sessions need.
+#[async_trait]
+pub trait SessionStore: Send + Sync {
+    /// Stores a new session under the digest of its token.
+    async fn insert_session(&self, session: &Session, token: &TokenDigest) -> Result<(), StorageError>;
+    /// The session whose token has this digest, whatever its state.
+    async fn find_session_by_token(&self, token: &TokenDigest) -> Result<Option<Session>, StorageError>;
+    /// An identity's active, unexpired sessions ordered by id, after `after`, at most `limit`.
+    async fn list_active_sessions(
+        &self,
+        identity: IdentityId,
+        now: DateTime<Utc>,
+        after: Option<SessionId>,
+        limit: u64,
+    ) -> Result<Vec<Session>, StorageError>;
+    /// Deactivates one of `identity`'s sessions; false when it has no such active session.
+    async fn revoke_session(&self, identity: IdentityId, id: SessionId) -> Result<bool, StorageError>;
+    /// Deactivates every active session of `identity` but `keep`; returns how many.
+    async fn revoke_sessions_except(&self, identity: IdentityId, keep: SessionId) -> Result<u64, StorageError>;
+}
+
+/// Session policy from the configuration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionSettings {
+    pub lifespan: TimeDelta,
+}
+
+/// An authenticated caller: the session it presented and the identity it belongs to.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Authenticated {
+    pub session: Session,
+    pub identity: Identity,
+}
+
+/// A page of sessions and whether more follow.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SessionPage {
+    pub sessions: Vec<Session>,
+    pub next: Option<SessionId>,
+}
+
+/// Issues, checks, lists and revokes sessions.
+#[derive(Clone)]
+pub struct SessionService {
+    sessions: Arc<dyn SessionStore>,
+    identities: Arc<dyn IdentityStore>,
+    clock: Arc<dyn Clock>,
+    rng: Arc<dyn Rng>,
+    settings: SessionSettings,
+}
+
+impl SessionService {
+    /// Builds the service over its ports.
+    pub fn new(
+        sessions: Arc<dyn SessionStore>,
+        identities: Arc<dyn IdentityStore>,
+        clock: Arc<dyn Clock>,
+        rng: Arc<dyn Rng>,
+        settings: SessionSettings,
+    ) -> Self {
+        Self { sessions, identities, clock, rng, settings }
+    }
+
+    /// Starts a session for `identity` after it completed `methods`; returns the token once.
+    pub async fn issue(
+        &self,
+        identity: &Identity,
+        methods: Vec<AuthenticationMethod>,
+        device: DeviceInfo,
+    ) -> Result<(Session, BearerToken), CoreError> {
+        let now = self.clock.now();
+        let token = BearerToken::new(format!(
+            "{SESSION_TOKEN_PREFIX}{}",
+            alphanumeric(self.rng.as_ref(), 32)
+        ));
+        let session = Session {
+            id: SessionId(uuid_v4(self.rng.as_ref())),
+            identity_id: identity.id,
+            active: true,
+            aal: assurance_level(&methods),
+            authenticated_at: methods.iter().map(|m| m.completed_at).max().unwrap_or(now),
+            authentication_methods: methods,
+            issued_at: now,
+            expires_at: now + self.settings.lifespan,
+            devices: vec![Device {
+                id: DeviceId(uuid_v4(self.rng.as_ref())),
+                ip_address: device.ip_address,
+                user_agent: device.user_agent,
+                location: None,
+            }],
+        };
+        self.sessions.insert_session(&session, &token.digest()).await?;
+        Ok((session, token))
+    }
+
+    /// The session a token stands for, if it is usable and its identity is active.
+    pub async fn authenticate(&self, token: &BearerToken) -> Result<Authenticated, CoreError> {
+        let session = self
+            .sessions
+            .find_session_by_token(&token.digest())
+            .await?
+            .ok_or(CoreError::NoActiveSession)?;
+        if !session.is_usable(self.clock.now()) {
+            return Err(CoreError::NoActiveSession);
+        }
+        let identity = self
+            .identities
+            .get_identity(session.identity_id)
+            .await?
+            .filter(Identity::is_active)
+            .ok_or(CoreError::NoActiveSession)?;
+        Ok(Authenticated { session, identity })
+    }
+
+    /// The caller's other usable sessions, a page at a time.
+    pub async fn list_others(
+        &self,
+        current: &Session,
+        after: Option<SessionId>,
+        page_size: u64,
+    ) -> Result<SessionPage, CoreError> {
+        let mut sessions = self
+            .sessions
+            .list_active_sessions(current.identity_id, self.clock.now(), after, page_size + 2)
+            .await?;
+        sessions.retain(|s| s.id != current.id);
+        let more = sessions.len() as u64 > page_size;
+        sessions.truncate(usize::try_from(page_size).unwrap_or(usize::MAX));
+        let next = if more { sessions.last().map(|s| s.id) } else { None };
+        Ok(SessionPage { sessions, next })
+    }
+
+    /// Revokes every other session of the caller; returns how many.
+    pub async fn revoke_others(&self, current: &Session) -> Result<u64, CoreError> {
+        Ok(self.sessions.revoke_sessions_except(current.identity_id, current.id).await?)
+    }
+
+    /// Revokes one other session of the caller.
+    pub async fn revoke_other(&self, current: &Session, id: SessionId) -> Result<(), CoreError> {
+        if id == current.id {
+            return Err(CoreError::CannotRevokeCurrentSession);
+        }
+        if self.sessions.revoke_session(current.identity_id, id).await? {
+            Ok(())
+        } else {
+            Err(CoreError::SessionNotFound)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,238 @@
+use super::*;
+use crate::identity::{IdentityService, NewIdentity, SchemaRegistry};
+use crate::random::OsRng;
+use clavis_types::identity::IdentityState;
+use serde_json::json;
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+#[derive(Default)]
+struct FakeClock(Mutex<Option<DateTime<Utc>>>);
+
+impl FakeClock {
+    fn advance(&self, by: TimeDelta) {
+        let mut now = self.0.lock().unwrap();
+        *now = Some(now.unwrap_or_else(start) + by);
+    }
+}
+
+fn start() -> DateTime<Utc> {
+    DateTime::from_timestamp(1_800_000_000, 0).unwrap()
+}
+
+impl Clock for FakeClock {
+    fn now(&self) -> DateTime<Utc> {
+        self.0.lock().unwrap().unwrap_or_else(start)
+    }
+}
+
+#[derive(Default)]
+struct Memory {
+    identities: Mutex<HashMap<IdentityId, Identity>>,
+    sessions: Mutex<Vec<(Session, TokenDigest)>>,
+}
+
+#[async_trait]
+impl IdentityStore for Memory {
+    async fn insert_identity(&self, identity: &Identity) -> Result<(), StorageError> {
+        self.identities.lock().unwrap().insert(identity.id, identity.clone());
+        Ok(())
+    }
+    async fn get_identity(&self, id: IdentityId) -> Result<Option<Identity>, StorageError> {
+        Ok(self.identities.lock().unwrap().get(&id).cloned())
+    }
+}
+
+#[async_trait]
+impl SessionStore for Memory {
+    async fn insert_session(&self, session: &Session, token: &TokenDigest) -> Result<(), StorageError> {
+        self.sessions.lock().unwrap().push((session.clone(), token.clone()));
+        Ok(())
+    }
+    async fn find_session_by_token(&self, token: &TokenDigest) -> Result<Option<Session>, StorageError> {
+        Ok(self.sessions.lock().unwrap().iter().find(|(_, t)| t == token).map(|(s, _)| s.clone()))
+    }
+    async fn list_active_sessions(
+        &self,
+        identity: IdentityId,
+        now: DateTime<Utc>,
+        after: Option<SessionId>,
+        limit: u64,
+    ) -> Result<Vec<Session>, StorageError> {
+        let mut out: Vec<Session> = self
+            .sessions
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|(s, _)| s.clone())
+            .filter(|s| s.identity_id == identity && s.is_usable(now) && after.is_none_or(|a| s.id > a))
+            .collect();
+        out.sort_by_key(|s| s.id);
+        out.truncate(limit as usize);
+        Ok(out)
+    }
+    async fn revoke_session(&self, identity: IdentityId, id: SessionId) -> Result<bool, StorageError> {
+        let mut sessions = self.sessions.lock().unwrap();
+        let found = sessions.iter_mut().find(|(s, _)| s.id == id && s.identity_id == identity && s.active);
+        Ok(found.map(|(s, _)| s.active = false).is_some())
+    }
+    async fn revoke_sessions_except(&self, identity: IdentityId, keep: SessionId) -> Result<u64, StorageError> {
+        let mut count = 0;
+        for (s, _) in self.sessions.lock().unwrap().iter_mut() {
+            if s.identity_id == identity && s.id != keep && s.active {
+                s.active = false;
+                count += 1;
+            }
+        }
+        Ok(count)
+    }
+}
+
+struct Fixture {
+    clock: Arc<FakeClock>,
+    memory: Arc<Memory>,
+    identities: IdentityService,
+    sessions: SessionService,
+}
+
+fn fixture() -> Fixture {
+    let clock = Arc::new(FakeClock::default());
+    let memory = Arc::new(Memory::default());
+    let identities = IdentityService::new(
+        Arc::new(SchemaRegistry::builtin().unwrap()),
+        memory.clone(),
+        clock.clone(),
+        Arc::new(OsRng),
+    );
+    let sessions = SessionService::new(
+        memory.clone(),
+        memory.clone(),
+        clock.clone(),
+        Arc::new(OsRng),
+        SessionSettings { lifespan: TimeDelta::hours(24) },
+    );
+    Fixture { clock, memory, identities, sessions }
+}
+
+async fn alice(f: &Fixture) -> Identity {
+    f.identities
+        .create(NewIdentity {
+            schema_id: None,
+            traits: json!({"email": "alice@example.org"}),
+            state: IdentityState::Active,
+            metadata_public: None,
+            metadata_admin: None,
+            credentials: Vec::new(),
+        })
+        .await
+        .unwrap()
+}
+
+fn password_at(at: DateTime<Utc>) -> Vec<AuthenticationMethod> {
+    vec![AuthenticationMethod { method: "password".into(), aal: Aal::Aal1, completed_at: at, provider: None }]
+}
+
+#[tokio::test]
+async fn issue_stores_only_the_digest_and_authenticates_the_token() {
+    let f = fixture();
+    let identity = alice(&f).await;
+    let (session, token) = f.sessions.issue(&identity, password_at(f.clock.now()), DeviceInfo::default()).await.unwrap();
+    assert!(token.expose().starts_with(SESSION_TOKEN_PREFIX));
+    assert_eq!(token.expose().len(), SESSION_TOKEN_PREFIX.len() + 32);
+    let stored = f.memory.sessions.lock().unwrap()[0].1.clone();
+    assert_eq!(stored, token.digest());
+    assert_ne!(stored.as_str(), token.expose());
+    assert_eq!(session.aal, Aal::Aal1);
+    assert_eq!(session.expires_at, f.clock.now() + TimeDelta::hours(24));
+    let who = f.sessions.authenticate(&token).await.unwrap();
+    assert_eq!(who.session.id, session.id);
+    assert_eq!(who.identity.id, identity.id);
+}
+
+#[tokio::test]
+async fn expired_session_is_refused() {
+    let f = fixture();
+    let identity = alice(&f).await;
+    let (_, token) = f.sessions.issue(&identity, password_at(f.clock.now()), DeviceInfo::default()).await.unwrap();
+    f.clock.advance(TimeDelta::hours(24) - TimeDelta::seconds(1));
+    assert!(f.sessions.authenticate(&token).await.is_ok());
+    f.clock.advance(TimeDelta::seconds(1));
+    assert!(matches!(f.sessions.authenticate(&token).await, Err(CoreError::NoActiveSession)));
+}
+
+#[tokio::test]
+async fn unknown_token_and_inactive_identity_are_refused() {
+    let f = fixture();
+    let identity = alice(&f).await;
+    let (_, token) = f.sessions.issue(&identity, password_at(f.clock.now()), DeviceInfo::default()).await.unwrap();
+    assert!(matches!(
+        f.sessions.authenticate(&BearerToken::new("clv_st_unknown")).await,
+        Err(CoreError::NoActiveSession)
+    ));
+    f.memory.identities.lock().unwrap().get_mut(&identity.id).unwrap().state = IdentityState::Inactive;
+    assert!(matches!(f.sessions.authenticate(&token).await, Err(CoreError::NoActiveSession)));
+}
+
+#[tokio::test]
+async fn revoke_others_keeps_current_and_counts() {
+    let f = fixture();
+    let identity = alice(&f).await;
+    let now = f.clock.now();
+    let (current, current_token) = f.sessions.issue(&identity, password_at(now), DeviceInfo::default()).await.unwrap();
+    let (_, other_token) = f.sessions.issue(&identity, password_at(now), DeviceInfo::default()).await.unwrap();
+    f.sessions.issue(&identity, password_at(now), DeviceInfo::default()).await.unwrap();
+    let page = f.sessions.list_others(&current, None, 250).await.unwrap();
+    assert_eq!(page.sessions.len(), 2);
+    assert!(page.sessions.iter().all(|s| s.id != current.id));
+    assert_eq!(f.sessions.revoke_others(&current).await.unwrap(), 2);
+    assert!(f.sessions.authenticate(&current_token).await.is_ok());
+    assert!(f.sessions.authenticate(&other_token).await.is_err());
+    assert_eq!(f.sessions.revoke_others(&current).await.unwrap(), 0);
+}
+
+#[tokio::test]
+async fn revoke_other_refuses_current_and_unknown() {
+    let f = fixture();
+    let identity = alice(&f).await;
+    let (current, _) = f.sessions.issue(&identity, password_at(f.clock.now()), DeviceInfo::default()).await.unwrap();
+    assert!(matches!(
+        f.sessions.revoke_other(&current, current.id).await,
+        Err(CoreError::CannotRevokeCurrentSession)
+    ));
+    assert!(matches!(
+        f.sessions.revoke_other(&current, SessionId(uuid::Uuid::nil())).await,
+        Err(CoreError::SessionNotFound)
+    ));
+}
+
+#[tokio::test]
+async fn list_others_pages_with_next_token() {
+    let f = fixture();
+    let identity = alice(&f).await;
+    let now = f.clock.now();
+    let (current, _) = f.sessions.issue(&identity, password_at(now), DeviceInfo::default()).await.unwrap();
+    for _ in 0..5 {
+        f.sessions.issue(&identity, password_at(now), DeviceInfo::default()).await.unwrap();
+    }
+    let first = f.sessions.list_others(&current, None, 2).await.unwrap();
+    assert_eq!(first.sessions.len(), 2);
+    let second = f.sessions.list_others(&current, first.next, 2).await.unwrap();
+    let third = f.sessions.list_others(&current, second.next, 2).await.unwrap();
+    assert_eq!(third.sessions.len(), 1);
+    assert!(third.next.is_none());
+    let mut seen: Vec<SessionId> =
+        [first, second, third].into_iter().flat_map(|p| p.sessions).map(|s| s.id).collect();
+    seen.sort();
+    seen.dedup();
+    assert_eq!(seen.len(), 5);
+}
+
+#[test]
+fn assurance_level_needs_both_factors_for_aal2() {
+    let at = start();
+    let m = |aal| AuthenticationMethod { method: "x".into(), aal, completed_at: at, provider: None };
+    assert_eq!(assurance_level(&[]), Aal::Aal0);
+    assert_eq!(assurance_level(&[m(Aal::Aal1)]), Aal::Aal1);
+    assert_eq!(assurance_level(&[m(Aal::Aal2)]), Aal::Aal0);
+    assert_eq!(assurance_level(&[m(Aal::Aal1), m(Aal::Aal2)]), Aal::Aal2);
+}

@@ -1,0 +1,81 @@
+//! The session as a client sees it (`GET /sessions/whoami`).
+
+use crate::id::{DeviceId, SessionId};
+use crate::identity::Identity;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// Authenticator assurance level.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Aal {
+    Aal0,
+    Aal1,
+    Aal2,
+    Aal3,
+}
+
+impl Aal {
+    /// The wire spelling (`aal1`, ...).
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Aal::Aal0 => "aal0",
+            Aal::Aal1 => "aal1",
+            Aal::Aal2 => "aal2",
+            Aal::Aal3 => "aal3",
+        }
+    }
+
+    /// Parses the wire spelling.
+    pub fn parse(value: &str) -> Option<Aal> {
+        match value {
+            "aal0" => Some(Aal::Aal0),
+            "aal1" => Some(Aal::Aal1),
+            "aal2" => Some(Aal::Aal2),
+            "aal3" => Some(Aal::Aal3),
+            _ => None,
+        }
+    }
+}
+
+/// One completed authentication step of a session.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuthenticationMethod {
+    pub method: String,
+    pub aal: Aal,
+    pub completed_at: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider: Option<String>,
+}
+
+/// Where a session was used from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionDevice {
+    pub id: DeviceId,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ip_address: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_agent: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
+}
+
+/// A session (`session` in Kratos' OpenAPI document).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Session {
+    pub id: SessionId,
+    pub active: bool,
+    pub expires_at: DateTime<Utc>,
+    pub authenticated_at: DateTime<Utc>,
+    pub authenticator_assurance_level: Aal,
+    pub authentication_methods: Vec<AuthenticationMethod>,
+    pub issued_at: DateTime<Utc>,
+    pub identity: Option<Identity>,
+    pub devices: Vec<SessionDevice>,
+}
+
+/// `{"count": n}`: how many sessions `DELETE /sessions` revoked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RevokedSessionsCount {
+    pub count: u64,
+}
