@@ -1,1 +1,20 @@
-//! placeholder
+//! The schema history of Clavis' database, one frozen migration per change, for SQLite and
+//! PostgreSQL alike.
+//!
+//! A migration, once released, is never edited: a change to the schema is a new migration.
+//! Migrations describe tables with sea-query only; they never import domain types or entities,
+//! so today's code cannot silently change yesterday's schema.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261122_000001_identities_sessions_flows;
+
+/// Every migration, oldest first.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261122_000001_identities_sessions_flows::Migration)]
+    }
+}

@@ -1,1 +1,36 @@
-//! placeholder
+//! Storage for Clavis: sea-orm entities and the implementations of the clavis-core ports, on
+//! SQLite and PostgreSQL through one code path.
+//!
+//! Conversions between rows and domain values live here and only here. Every multi-row change
+//! runs in one transaction. Database errors never leave this crate: they become
+//! [`clavis_core::StorageError`] (or [`ConnectError`] at start-up).
+
+mod connect;
+pub mod entity;
+mod identity;
+mod row;
+mod session;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
+
+pub use connect::{ConnectError, Database, DatabaseKind, MigrationStatus};
+
+use sea_orm::DatabaseConnection;
+
+/// Every storage port of clavis-core, over one connection pool.
+#[derive(Clone, Debug)]
+pub struct Store {
+    db: DatabaseConnection,
+}
+
+impl Store {
+    /// A store over an open pool.
+    pub fn new(db: DatabaseConnection) -> Self {
+        Self { db }
+    }
+}
+
+#[cfg(test)]
+mod migratest;
+#[cfg(test)]
+mod tests;

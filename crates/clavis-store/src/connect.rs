@@ -1,0 +1,160 @@
+//! Opening the database named by a DSN, running migrations and checking readiness.
+
+use clavis_migrations::{Migrator, MigratorTrait};
+use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+use sea_orm::{ConnectOptions, ConnectionTrait, DatabaseConnection, DbErr};
+use std::time::Duration;
+
+/// Which engine a DSN names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DatabaseKind {
+    Sqlite,
+    Postgres,
+}
+
+/// Why the database could not be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    /// The DSN names no engine Clavis supports.
+    #[error(
+        "the dsn `{0}` is not supported: use `memory`, `sqlite://PATH?mode=rwc` or `postgres://USER@HOST:PORT/DATABASE`"
+    )]
+    Unsupported(String),
+    /// The engine is right but the database cannot be reached or opened.
+    #[error("cannot connect to the database at {dsn}: {reason}")]
+    Unreachable { dsn: String, reason: String },
+    /// Applying or reading migrations failed.
+    #[error("database migration failed: {0}")]
+    Migration(String),
+}
+
+/// Whether the schema is current.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MigrationStatus {
+    pub pending: Vec<String>,
+}
+
+/// An open database pool and the engine behind it.
+#[derive(Debug, Clone)]
+pub struct Database {
+    pub kind: DatabaseKind,
+    pub connection: DatabaseConnection,
+}
+
+impl Database {
+    /// Opens the database `dsn` names. `memory` is an in-memory SQLite database (one
+    /// connection, gone when the process ends).
+    pub async fn connect(dsn: &str) -> Result<Self, ConnectError> {
+        let (kind, url) = classify(dsn)?;
+        let mut options = ConnectOptions::new(url.clone());
+        options
+            .sqlx_logging(false)
+            .connect_timeout(Duration::from_secs(5))
+            .acquire_timeout(Duration::from_secs(10));
+        match kind {
+            DatabaseKind::Sqlite => {
+                let connections = if url.contains(":memory:") { 1 } else { 8 };
+                options.max_connections(connections).map_sqlx_sqlite_opts(|o| {
+                    o.journal_mode(SqliteJournalMode::Wal)
+                        .synchronous(SqliteSynchronous::Normal)
+                        .foreign_keys(true)
+                        .busy_timeout(Duration::from_secs(5))
+                });
+            }
+            DatabaseKind::Postgres => {
+                options.max_connections(16).min_connections(0);
+            }
+        }
+        let connection = sea_orm::Database::connect(options).await.map_err(|e| {
+            ConnectError::Unreachable { dsn: redact(dsn), reason: describe(&e) }
+        })?;
+        // A pool connects lazily for some engines; ask once so a bad address fails here.
+        connection.ping().await.map_err(|e| ConnectError::Unreachable {
+            dsn: redact(dsn),
+            reason: describe(&e),
+        })?;
+        Ok(Self { kind, connection })
+    }
+
+    /// Applies every pending migration.
+    pub async fn migrate(&self) -> Result<(), ConnectError> {
+        Migrator::up(&self.connection, None)
+            .await
+            .map_err(|e| ConnectError::Migration(describe(&e)))
+    }
+
+    /// Which migrations have not been applied yet.
+    pub async fn migration_status(&self) -> Result<MigrationStatus, ConnectError> {
+        let pending = Migrator::get_pending_migrations(&self.connection)
+            .await
+            .map_err(|e| ConnectError::Migration(describe(&e)))?;
+        Ok(MigrationStatus { pending: pending.iter().map(|m| m.name().to_owned()).collect() })
+    }
+
+    /// Whether the database answers a trivial query.
+    pub async fn ping(&self) -> Result<(), String> {
+        self.connection
+            .execute_unprepared("SELECT 1")
+            .await
+            .map(|_| ())
+            .map_err(|e| describe(&e))
+    }
+}
+
+fn classify(dsn: &str) -> Result<(DatabaseKind, String), ConnectError> {
+    let dsn = dsn.trim();
+    if dsn == "memory" {
+        return Ok((DatabaseKind::Sqlite, "sqlite::memory:".to_owned()));
+    }
+    if dsn.starts_with("sqlite:") {
+        return Ok((DatabaseKind::Sqlite, dsn.to_owned()));
+    }
+    if dsn.starts_with("postgres://") || dsn.starts_with("postgresql://") {
+        if url::Url::parse(dsn).is_err() {
+            return Err(ConnectError::Unsupported(redact(dsn)));
+        }
+        return Ok((DatabaseKind::Postgres, dsn.to_owned()));
+    }
+    Err(ConnectError::Unsupported(redact(dsn)))
+}
+
+/// The DSN with any password replaced, fit for logs and error messages.
+pub fn redact(dsn: &str) -> String {
+    match url::Url::parse(dsn) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("***"));
+            parsed.to_string()
+        }
+        _ => dsn.to_owned(),
+    }
+}
+
+fn describe(error: &DbErr) -> String {
+    let text = match error {
+        DbErr::Conn(inner) => inner.to_string(),
+        other => other.to_string(),
+    };
+    text.trim_start_matches("Connection Error: ")
+        .trim_start_matches("error communicating with database: ")
+        .to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classify_accepts_supported_engines() {
+        assert_eq!(classify("memory").unwrap().0, DatabaseKind::Sqlite);
+        assert_eq!(classify("sqlite://x.db?mode=rwc").unwrap().0, DatabaseKind::Sqlite);
+        assert_eq!(classify("postgres://u@h:5432/d").unwrap().0, DatabaseKind::Postgres);
+        assert!(matches!(classify("mysql://u@h/d"), Err(ConnectError::Unsupported(_))));
+        assert!(matches!(classify("nonsense"), Err(ConnectError::Unsupported(_))));
+    }
+
+    #[test]
+    fn redact_hides_passwords() {
+        assert_eq!(redact("postgres://u:secret@h/d"), "postgres://u:***@h/d");
+        assert_eq!(redact("postgres://u@h/d"), "postgres://u@h/d");
+    }
+}

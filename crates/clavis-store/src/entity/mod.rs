@@ -1,0 +1,11 @@
+//! sea-orm entities: one module per table, rows exactly as stored. Nothing outside
+//! `clavis-store` sees these types.
+
+pub mod identities;
+pub mod identity_credential_identifiers;
+pub mod identity_credentials;
+pub mod identity_recovery_addresses;
+pub mod identity_verifiable_addresses;
+pub mod selfservice_flows;
+pub mod session_devices;
+pub mod sessions;

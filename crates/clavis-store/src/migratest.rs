@@ -1,0 +1,135 @@
+//! Migration replay: after each migration, seed rows written with that migration's schema
+//! (plain SQL, as an older Clavis would have written them) are inserted; once every migration
+//! has run, each seeded row is read back with today's entities and converted to the domain.
+
+use crate::Store;
+use crate::connect::Database;
+use crate::testing::{Engine, POSTGRES_ENV};
+use clavis_core::identity::{CredentialKind, IdentityStore};
+use clavis_core::secret::TokenDigest;
+use clavis_core::session::SessionStore;
+use clavis_migrations::{Migrator, MigratorTrait};
+use clavis_types::IdentityId;
+use sea_orm::ConnectionTrait;
+use uuid::Uuid;
+
+/// Seed SQL for each migration, by migration name. Every migration gets an entry.
+fn seeds(engine: Engine) -> Vec<(&'static str, Vec<String>)> {
+    let uuid = |u: &str| match engine {
+        Engine::Sqlite => format!("X'{}'", u.replace('-', "")),
+        Engine::Postgres => format!("'{u}'"),
+    };
+    let identity = uuid("0e0e0e0e-0000-4000-8000-000000000001");
+    let credential = uuid("0e0e0e0e-0000-4000-8000-000000000002");
+    let session = uuid("0e0e0e0e-0000-4000-8000-000000000003");
+    let ts = "'2026-11-22 10:00:00+00:00'";
+    vec![(
+        "m20261122_000001_identities_sessions_flows",
+        vec![
+            format!(
+                "INSERT INTO identities (id, schema_id, state, state_changed_at, traits, metadata_public, metadata_admin, external_id, created_at, updated_at) \
+                 VALUES ({identity}, 'default', 'active', {ts}, '{{\"email\":\"seed@example.org\"}}', NULL, '{{\"note\":1}}', NULL, {ts}, {ts})"
+            ),
+            format!(
+                "INSERT INTO identity_credentials (id, identity_id, kind, config, version, created_at, updated_at) \
+                 VALUES ({credential}, {identity}, 'password', '{{\"v\":1}}', 1, {ts}, {ts})"
+            ),
+            format!(
+                "INSERT INTO identity_credential_identifiers (id, credential_id, kind, identifier, created_at) \
+                 VALUES ({}, {credential}, 'password', 'seed@example.org', {ts})",
+                uuid("0e0e0e0e-0000-4000-8000-000000000004")
+            ),
+            format!(
+                "INSERT INTO identity_verifiable_addresses (id, identity_id, via, value, verified, verified_at, status, created_at, updated_at) \
+                 VALUES ({}, {identity}, 'email', 'seed@example.org', false, NULL, 'pending', {ts}, {ts})",
+                uuid("0e0e0e0e-0000-4000-8000-000000000005")
+            ),
+            format!(
+                "INSERT INTO identity_recovery_addresses (id, identity_id, via, value, created_at, updated_at) \
+                 VALUES ({}, {identity}, 'email', 'seed@example.org', {ts}, {ts})",
+                uuid("0e0e0e0e-0000-4000-8000-000000000006")
+            ),
+            format!(
+                "INSERT INTO sessions (id, identity_id, token_digest, active, aal, authentication_methods, issued_at, authenticated_at, expires_at, created_at, updated_at) \
+                 VALUES ({session}, {identity}, '{}', true, 'aal1', '[{{\"method\":\"password\",\"aal\":\"aal1\",\"completed_at\":\"2026-11-22T10:00:00Z\"}}]', {ts}, {ts}, {ts}, {ts}, {ts})",
+                TokenDigest::of(b"seed-token").as_str()
+            ),
+            format!(
+                "INSERT INTO session_devices (id, session_id, ip_address, user_agent, location, created_at) \
+                 VALUES ({}, {session}, '198.51.100.7', 'seed-agent', NULL, {ts})",
+                uuid("0e0e0e0e-0000-4000-8000-000000000007")
+            ),
+            format!(
+                "INSERT INTO selfservice_flows (id, kind, flow_type, state, identity_id, session_id, request_url, return_to, requested_aal, refresh, ui, strategy_state, csrf_token_digest, transient_payload, issued_at, expires_at, created_at, updated_at) \
+                 VALUES ({}, 'login', 'api', 'choose_method', NULL, NULL, 'http://127.0.0.1/self-service/login/api', NULL, 'aal1', false, '{{}}', '{{}}', NULL, NULL, {ts}, {ts}, {ts}, {ts})",
+                uuid("0e0e0e0e-0000-4000-8000-000000000008")
+            ),
+        ],
+    )]
+}
+
+async fn replay(db: &Database, engine: Engine) {
+    let seeds = seeds(engine);
+    let migrations = Migrator::migrations();
+    assert_eq!(seeds.len(), migrations.len(), "every migration needs seed rows in migratest.rs");
+    for (migration, (name, statements)) in migrations.iter().zip(&seeds) {
+        assert_eq!(migration.name(), *name, "seed rows are listed in migration order");
+        Migrator::up(&db.connection, Some(1)).await.unwrap();
+        for sql in statements {
+            db.connection.execute_unprepared(sql).await.unwrap_or_else(|e| panic!("{name}: {e}\n{sql}"));
+        }
+    }
+    assert!(db.migration_status().await.unwrap().pending.is_empty());
+
+    let store = Store::new(db.connection.clone());
+    let id = IdentityId(Uuid::parse_str("0e0e0e0e-0000-4000-8000-000000000001").unwrap());
+    let identity = store.get_identity(id).await.unwrap().expect("seeded identity");
+    assert_eq!(identity.traits["email"], "seed@example.org");
+    assert_eq!(identity.metadata_admin, Some(serde_json::json!({"note": 1})));
+    assert_eq!(identity.credentials[&CredentialKind::Password].identifiers, vec!["seed@example.org"]);
+    assert_eq!(identity.verifiable_addresses.len(), 1);
+    assert_eq!(identity.recovery_addresses.len(), 1);
+    let session = store
+        .find_session_by_token(&TokenDigest::of(b"seed-token"))
+        .await
+        .unwrap()
+        .expect("seeded session");
+    assert_eq!(session.identity_id, id);
+    assert_eq!(session.authentication_methods[0].method, "password");
+    assert_eq!(session.devices[0].user_agent.as_deref(), Some("seed-agent"));
+    let flows = crate::entity::selfservice_flows::Entity::find().all(&db.connection).await.unwrap();
+    assert_eq!(flows.len(), 1);
+    assert_eq!(flows[0].kind, "login");
+}
+
+use sea_orm::EntityTrait;
+
+#[tokio::test]
+async fn migrations_replay_seed_rows_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Database::connect(&format!("sqlite://{}/replay.sqlite?mode=rwc", dir.path().display()))
+        .await
+        .unwrap();
+    replay(&db, Engine::Sqlite).await;
+}
+
+#[tokio::test]
+async fn migrations_replay_seed_rows_on_postgres() {
+    let Ok(base) = std::env::var(POSTGRES_ENV) else {
+        eprintln!("{POSTGRES_ENV} is not set; the PostgreSQL replay runs in CI");
+        return;
+    };
+    let name = format!("clavis_replay_{}", Uuid::new_v4().simple());
+    let admin = Database::connect(&base).await.unwrap();
+    admin.connection.execute_unprepared(&format!("CREATE DATABASE \"{name}\"")).await.unwrap();
+    let mut url = url::Url::parse(&base).unwrap();
+    url.set_path(&format!("/{name}"));
+    let db = Database::connect(url.as_str()).await.unwrap();
+    replay(&db, Engine::Postgres).await;
+    db.connection.close_by_ref().await.ok();
+    admin
+        .connection
+        .execute_unprepared(&format!("DROP DATABASE \"{name}\" WITH (FORCE)"))
+        .await
+        .unwrap();
+}

@@ -1,0 +1,141 @@
+//! [`SessionStore`] on sea-orm.
+
+use crate::Store;
+use crate::entity::{session_devices, sessions};
+use crate::row::{session_from_rows, storage_error};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use clavis_core::StorageError;
+use clavis_core::secret::TokenDigest;
+use clavis_core::session::{Session, SessionStore};
+use clavis_types::{IdentityId, SessionId};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    TransactionTrait,
+};
+use std::collections::HashMap;
+use uuid::Uuid;
+
+impl Store {
+    async fn with_devices(&self, rows: Vec<sessions::Model>) -> Result<Vec<Session>, StorageError> {
+        if rows.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
+        let mut devices: HashMap<Uuid, Vec<session_devices::Model>> = HashMap::new();
+        for device in session_devices::Entity::find()
+            .filter(session_devices::Column::SessionId.is_in(ids))
+            .order_by_asc(session_devices::Column::CreatedAt)
+            .all(&self.db)
+            .await
+            .map_err(storage_error)?
+        {
+            devices.entry(device.session_id).or_default().push(device);
+        }
+        rows.into_iter()
+            .map(|row| {
+                let own = devices.remove(&row.id).unwrap_or_default();
+                session_from_rows(row, own)
+            })
+            .collect()
+    }
+}
+
+#[async_trait]
+impl SessionStore for Store {
+    async fn insert_session(&self, session: &Session, token: &TokenDigest) -> Result<(), StorageError> {
+        let methods = serde_json::to_value(&session.authentication_methods)
+            .map_err(|e| StorageError::Corrupt(e.to_string()))?;
+        let txn = self.db.begin().await.map_err(storage_error)?;
+        sessions::Entity::insert(sessions::ActiveModel {
+            id: Set(session.id.as_uuid()),
+            identity_id: Set(session.identity_id.as_uuid()),
+            token_digest: Set(token.as_str().to_owned()),
+            active: Set(session.active),
+            aal: Set(session.aal.as_str().to_owned()),
+            authentication_methods: Set(methods),
+            issued_at: Set(session.issued_at),
+            authenticated_at: Set(session.authenticated_at),
+            expires_at: Set(session.expires_at),
+            created_at: Set(session.issued_at),
+            updated_at: Set(session.issued_at),
+        })
+        .exec_without_returning(&txn)
+        .await
+        .map_err(storage_error)?;
+        for device in &session.devices {
+            session_devices::Entity::insert(session_devices::ActiveModel {
+                id: Set(device.id.as_uuid()),
+                session_id: Set(session.id.as_uuid()),
+                ip_address: Set(device.ip_address.clone()),
+                user_agent: Set(device.user_agent.clone()),
+                location: Set(device.location.clone()),
+                created_at: Set(session.issued_at),
+            })
+            .exec_without_returning(&txn)
+            .await
+            .map_err(storage_error)?;
+        }
+        txn.commit().await.map_err(storage_error)
+    }
+
+    async fn find_session_by_token(&self, token: &TokenDigest) -> Result<Option<Session>, StorageError> {
+        let row = sessions::Entity::find()
+            .filter(sessions::Column::TokenDigest.eq(token.as_str()))
+            .one(&self.db)
+            .await
+            .map_err(storage_error)?;
+        match row {
+            Some(row) => Ok(self.with_devices(vec![row]).await?.pop()),
+            None => Ok(None),
+        }
+    }
+
+    async fn list_active_sessions(
+        &self,
+        identity: IdentityId,
+        now: DateTime<Utc>,
+        after: Option<SessionId>,
+        limit: u64,
+    ) -> Result<Vec<Session>, StorageError> {
+        let mut query = sessions::Entity::find()
+            .filter(sessions::Column::IdentityId.eq(identity.as_uuid()))
+            .filter(sessions::Column::Active.eq(true))
+            .filter(sessions::Column::ExpiresAt.gt(now));
+        if let Some(after) = after {
+            query = query.filter(sessions::Column::Id.gt(after.as_uuid()));
+        }
+        let rows = query
+            .order_by_asc(sessions::Column::Id)
+            .limit(limit)
+            .all(&self.db)
+            .await
+            .map_err(storage_error)?;
+        self.with_devices(rows).await
+    }
+
+    async fn revoke_session(&self, identity: IdentityId, id: SessionId) -> Result<bool, StorageError> {
+        let result = sessions::Entity::update_many()
+            .col_expr(sessions::Column::Active, Expr::value(false))
+            .filter(sessions::Column::Id.eq(id.as_uuid()))
+            .filter(sessions::Column::IdentityId.eq(identity.as_uuid()))
+            .filter(sessions::Column::Active.eq(true))
+            .exec(&self.db)
+            .await
+            .map_err(storage_error)?;
+        Ok(result.rows_affected == 1)
+    }
+
+    async fn revoke_sessions_except(&self, identity: IdentityId, keep: SessionId) -> Result<u64, StorageError> {
+        let result = sessions::Entity::update_many()
+            .col_expr(sessions::Column::Active, Expr::value(false))
+            .filter(sessions::Column::IdentityId.eq(identity.as_uuid()))
+            .filter(sessions::Column::Id.ne(keep.as_uuid()))
+            .filter(sessions::Column::Active.eq(true))
+            .exec(&self.db)
+            .await
+            .map_err(storage_error)?;
+        Ok(result.rows_affected)
+    }
+}

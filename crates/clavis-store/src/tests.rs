@@ -1,0 +1,165 @@
+//! The storage ports against a real database (SQLite, and PostgreSQL when
+//! `CLAVIS_TEST_DATABASE_URL` is set).
+
+use crate::Store;
+use crate::testing::TestDatabase;
+use chrono::{DateTime, TimeDelta, Utc};
+use clavis_core::StorageError;
+use clavis_core::identity::{
+    AddressVia, Credential, CredentialKind, Identity, IdentityStore, RecoveryAddress,
+    VerifiableAddress, VerificationStatus,
+};
+use clavis_core::secret::TokenDigest;
+use clavis_core::session::{Device, Session, SessionStore};
+use clavis_types::id::{AddressId, DeviceId};
+use clavis_types::identity::IdentityState;
+use clavis_types::session::{Aal, AuthenticationMethod};
+use clavis_types::{IdentityId, SessionId};
+use serde_json::json;
+use std::collections::BTreeMap;
+use uuid::Uuid;
+
+fn at(seconds: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp(1_800_000_000 + seconds, 123_456_000).unwrap()
+}
+
+fn identity(email: &str) -> Identity {
+    let mut credentials = BTreeMap::new();
+    credentials.insert(
+        CredentialKind::Password,
+        Credential {
+            kind: CredentialKind::Password,
+            identifiers: vec![email.to_owned()],
+            config: json!({"v": 1, "hashed_password": "$argon2id$..."}),
+            version: 1,
+            created_at: at(0),
+            updated_at: at(0),
+        },
+    );
+    Identity {
+        id: IdentityId(Uuid::new_v4()),
+        schema_id: "default".into(),
+        state: IdentityState::Active,
+        state_changed_at: Some(at(0)),
+        traits: json!({"email": email, "name": {"first": "Ä"}}),
+        metadata_public: Some(json!({"plan": "free"})),
+        metadata_admin: None,
+        external_id: None,
+        verifiable_addresses: vec![VerifiableAddress {
+            id: AddressId(Uuid::new_v4()),
+            via: AddressVia::Email,
+            value: email.to_owned(),
+            verified: false,
+            verified_at: None,
+            status: VerificationStatus::Pending,
+            created_at: at(0),
+            updated_at: at(0),
+        }],
+        recovery_addresses: vec![RecoveryAddress {
+            id: AddressId(Uuid::new_v4()),
+            via: AddressVia::Email,
+            value: email.to_owned(),
+            created_at: at(0),
+            updated_at: at(0),
+        }],
+        credentials,
+        created_at: at(0),
+        updated_at: at(0),
+    }
+}
+
+fn session(identity: IdentityId, expires: i64) -> Session {
+    Session {
+        id: SessionId(Uuid::new_v4()),
+        identity_id: identity,
+        active: true,
+        aal: Aal::Aal1,
+        authentication_methods: vec![AuthenticationMethod {
+            method: "password".into(),
+            aal: Aal::Aal1,
+            completed_at: at(0),
+            provider: None,
+        }],
+        issued_at: at(0),
+        authenticated_at: at(0),
+        expires_at: at(expires),
+        devices: vec![Device {
+            id: DeviceId(Uuid::new_v4()),
+            ip_address: Some("192.0.2.1".into()),
+            user_agent: Some("test".into()),
+            location: None,
+        }],
+    }
+}
+
+async fn each_database(test: impl AsyncFn(Store)) {
+    for db in TestDatabase::all().await {
+        test(Store::new(db.connect().await)).await;
+    }
+}
+
+#[tokio::test]
+async fn identity_round_trips_with_addresses_and_credentials() {
+    each_database(async |store| {
+        let original = identity("round@example.org");
+        store.insert_identity(&original).await.unwrap();
+        let read = store.get_identity(original.id).await.unwrap().unwrap();
+        assert_eq!(read, original);
+        assert!(store.get_identity(IdentityId(Uuid::new_v4())).await.unwrap().is_none());
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn duplicate_identifier_is_a_conflict_and_writes_nothing() {
+    each_database(async |store| {
+        store.insert_identity(&identity("dup@example.org")).await.unwrap();
+        let second = identity("dup@example.org");
+        let err = store.insert_identity(&second).await.unwrap_err();
+        assert!(matches!(err, StorageError::Conflict(_)), "{err:?}");
+        assert!(store.get_identity(second.id).await.unwrap().is_none());
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn session_found_by_digest_listed_and_revoked() {
+    each_database(async |store| {
+        let owner = identity("sessions@example.org");
+        store.insert_identity(&owner).await.unwrap();
+        let current = session(owner.id, 3600);
+        let other = session(owner.id, 3600);
+        let expired = session(owner.id, 10);
+        for (s, token) in [(&current, "a"), (&other, "b"), (&expired, "c")] {
+            store.insert_session(s, &TokenDigest::of(token.as_bytes())).await.unwrap();
+        }
+        let found = store.find_session_by_token(&TokenDigest::of(b"a")).await.unwrap().unwrap();
+        assert_eq!(found, current);
+        assert!(store.find_session_by_token(&TokenDigest::of(b"zz")).await.unwrap().is_none());
+
+        let listed = store.list_active_sessions(owner.id, at(100), None, 10).await.unwrap();
+        let mut expected = vec![current.id, other.id];
+        expected.sort();
+        assert_eq!(listed.iter().map(|s| s.id).collect::<Vec<_>>(), expected);
+
+        assert!(store.revoke_session(owner.id, other.id).await.unwrap());
+        assert!(!store.revoke_session(owner.id, other.id).await.unwrap());
+        assert!(!store.revoke_session(IdentityId(Uuid::new_v4()), current.id).await.unwrap());
+        assert_eq!(store.revoke_sessions_except(owner.id, current.id).await.unwrap(), 1);
+        let after = store.list_active_sessions(owner.id, at(0) + TimeDelta::seconds(1), None, 10).await.unwrap();
+        assert_eq!(after.iter().map(|s| s.id).collect::<Vec<_>>(), vec![current.id]);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn duplicate_token_digest_is_refused() {
+    each_database(async |store| {
+        let owner = identity("digest@example.org");
+        store.insert_identity(&owner).await.unwrap();
+        store.insert_session(&session(owner.id, 10), &TokenDigest::of(b"same")).await.unwrap();
+        let err = store.insert_session(&session(owner.id, 10), &TokenDigest::of(b"same")).await.unwrap_err();
+        assert!(matches!(err, StorageError::Conflict(_)), "{err:?}");
+    })
+    .await;
+}
