@@ -6,6 +6,7 @@
 //! [`clavis_core::StorageError`] (or [`ConnectError`] at start-up).
 
 mod connect;
+mod health;
 pub mod entity;
 mod identity;
 mod row;

@@ -1,0 +1,113 @@
+//! Request-wide behaviour: request ids and access logs, the body limit, no caching of GET
+//! answers, and CORS on the public listener.
+
+use crate::error::envelope;
+use crate::state::CorsSettings;
+use actix_cors::Cors;
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::http::{Method, StatusCode};
+use actix_web::middleware::Next;
+use actix_web::{Error, HttpResponse};
+use std::time::Instant;
+use tracing::Instrument;
+use uuid::Uuid;
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// Gives every request an id (the caller's `X-Request-Id` when it is sane), logs the request
+/// inside a span carrying that id, and echoes the id in the response.
+pub async fn request_log(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    let request_id = req
+        .headers()
+        .get(&REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.is_empty() && v.len() <= 128 && v.bytes().all(|b| b.is_ascii_graphic()))
+        .map(str::to_owned)
+        .unwrap_or_else(|| Uuid::new_v4().to_string());
+    let span = tracing::info_span!("request", request_id = %request_id);
+    let method = req.method().clone();
+    let path = req.path().to_owned();
+    let started = Instant::now();
+    let mut response = next.call(req).instrument(span.clone()).await?;
+    let status = response.status().as_u16();
+    span.in_scope(|| {
+        tracing::info!(
+            %method,
+            %path,
+            status,
+            elapsed_ms = started.elapsed().as_secs_f64() * 1000.0,
+            "handled request"
+        );
+    });
+    if let Ok(value) = HeaderValue::from_str(&request_id) {
+        response.headers_mut().insert(REQUEST_ID, value);
+    }
+    Ok(response)
+}
+
+/// Refuses bodies that announce more than the limit before they are read; extractors enforce
+/// the same limit on bodies without a length.
+pub async fn body_limit(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|len| len > crate::BODY_LIMIT_BYTES as u64) {
+        let status = StatusCode::PAYLOAD_TOO_LARGE;
+        let mut body = envelope(status, "The request body is too large");
+        body.error.reason = Some(format!("Request bodies are limited to {} bytes.", crate::BODY_LIMIT_BYTES));
+        let response = HttpResponse::build(status)
+            .insert_header((header::CONNECTION, "close"))
+            .json(body);
+        return Ok(req.into_response(response));
+    }
+    Ok(next.call(req).await?.map_into_boxed_body())
+}
+
+/// Marks every GET answer as uncacheable: they carry sessions, flows and identities.
+pub async fn no_cache_on_get(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    let is_get = req.method() == Method::GET;
+    let mut response = next.call(req).await?;
+    if is_get {
+        response.headers_mut().insert(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("private, no-cache, no-store, must-revalidate"),
+        );
+    }
+    Ok(response)
+}
+
+/// CORS for the public listener (wrapped only when enabled).
+pub fn cors(settings: &CorsSettings) -> Cors {
+    let mut cors = Cors::default();
+    if settings.allowed_origins.iter().any(|o| o == "*") {
+        cors = cors.allow_any_origin();
+    } else {
+        for origin in &settings.allowed_origins {
+            cors = cors.allowed_origin(origin);
+        }
+    }
+    let methods: Vec<Method> =
+        settings.allowed_methods.iter().filter_map(|m| Method::from_bytes(m.as_bytes()).ok()).collect();
+    let headers: Vec<HeaderName> =
+        settings.allowed_headers.iter().filter_map(|h| HeaderName::from_bytes(h.as_bytes()).ok()).collect();
+    let exposed: Vec<HeaderName> =
+        settings.exposed_headers.iter().filter_map(|h| HeaderName::from_bytes(h.as_bytes()).ok()).collect();
+    cors = cors.allowed_methods(methods).allowed_headers(headers).expose_headers(exposed);
+    if settings.allow_credentials {
+        cors = cors.supports_credentials();
+    }
+    cors.max_age(settings.max_age)
+}

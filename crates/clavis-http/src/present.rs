@@ -1,0 +1,88 @@
+//! Domain values in Kratos' wire format.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use clavis_core::identity::Identity;
+use clavis_core::session::Session;
+use clavis_types::identity as wire_identity;
+use clavis_types::session as wire_session;
+use url::Url;
+
+/// `<public base URL>/schemas/<base64url(schema id)>`, as Kratos builds `schema_url`.
+pub fn schema_url(public_base_url: &Url, schema_id: &str) -> String {
+    let encoded = URL_SAFE_NO_PAD.encode(schema_id.as_bytes());
+    match public_base_url.join(&format!("schemas/{encoded}")) {
+        Ok(url) => url.to_string(),
+        Err(_) => format!("{public_base_url}schemas/{encoded}"),
+    }
+}
+
+/// The public view of an identity: no credentials, no admin metadata.
+pub fn identity(identity: &Identity, public_base_url: &Url) -> wire_identity::Identity {
+    wire_identity::Identity {
+        id: identity.id,
+        schema_id: identity.schema_id.clone(),
+        schema_url: schema_url(public_base_url, &identity.schema_id),
+        state: identity.state,
+        state_changed_at: identity.state_changed_at,
+        traits: identity.traits.clone(),
+        verifiable_addresses: identity
+            .verifiable_addresses
+            .iter()
+            .map(|a| wire_identity::VerifiableAddress {
+                id: a.id,
+                value: a.value.clone(),
+                verified: a.verified,
+                via: a.via.as_str().to_owned(),
+                status: a.status.as_str().to_owned(),
+                verified_at: a.verified_at,
+                created_at: a.created_at,
+                updated_at: a.updated_at,
+            })
+            .collect(),
+        recovery_addresses: identity
+            .recovery_addresses
+            .iter()
+            .map(|a| wire_identity::RecoveryAddress {
+                id: a.id,
+                value: a.value.clone(),
+                via: a.via.as_str().to_owned(),
+                created_at: a.created_at,
+                updated_at: a.updated_at,
+            })
+            .collect(),
+        metadata_public: identity.metadata_public.clone(),
+        organization_id: None,
+        created_at: identity.created_at,
+        updated_at: identity.updated_at,
+    }
+}
+
+/// A session with (or without) its identity; `active` is judged at `now`.
+pub fn session(
+    session: &Session,
+    owner: Option<&Identity>,
+    public_base_url: &Url,
+    now: chrono::DateTime<chrono::Utc>,
+) -> wire_session::Session {
+    wire_session::Session {
+        id: session.id,
+        active: session.is_usable(now) && owner.is_none_or(Identity::is_active),
+        expires_at: session.expires_at,
+        authenticated_at: session.authenticated_at,
+        authenticator_assurance_level: session.aal,
+        authentication_methods: session.authentication_methods.clone(),
+        issued_at: session.issued_at,
+        identity: owner.map(|i| identity(i, public_base_url)),
+        devices: session
+            .devices
+            .iter()
+            .map(|d| wire_session::SessionDevice {
+                id: d.id,
+                ip_address: d.ip_address.clone(),
+                user_agent: d.user_agent.clone(),
+                location: d.location.clone(),
+            })
+            .collect(),
+    }
+}

@@ -1,0 +1,97 @@
+//! `/sessions/whoami` and the caller's own sessions: list, revoke others, revoke one.
+
+use crate::error::ApiError;
+use crate::present;
+use crate::session_token;
+use crate::state::HttpState;
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
+use clavis_types::SessionId;
+use clavis_types::session::RevokedSessionsCount;
+use serde::Deserialize;
+use uuid::Uuid;
+
+/// Public listener routes.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/sessions/whoami").to(sessions_whoami))
+        .service(
+            web::resource("/sessions")
+                .route(web::get().to(sessions_list))
+                .route(web::delete().to(sessions_revoke_others)),
+        )
+        .route("/sessions/{id}", web::delete().to(sessions_revoke_one));
+}
+
+const IDENTITY_HEADER: &str = "X-Kratos-Authenticated-Identity-Id";
+
+async fn sessions_whoami(state: web::Data<HttpState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    let who = session_token::require(&req, &state).await?;
+    let body = present::session(
+        &who.session,
+        Some(&who.identity),
+        &state.settings.public_base_url,
+        state.clock.now(),
+    );
+    Ok(HttpResponse::Ok()
+        .insert_header((IDENTITY_HEADER, who.identity.id.to_string()))
+        .json(body))
+}
+
+#[derive(Debug, Deserialize)]
+struct ListQuery {
+    page_size: Option<u64>,
+    page_token: Option<String>,
+}
+
+const DEFAULT_PAGE_SIZE: u64 = 250;
+const MAX_PAGE_SIZE: u64 = 1000;
+
+async fn sessions_list(
+    state: web::Data<HttpState>,
+    req: HttpRequest,
+    query: web::Query<ListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let who = session_token::require(&req, &state).await?;
+    let page_size = query.page_size.unwrap_or(DEFAULT_PAGE_SIZE);
+    if page_size == 0 || page_size > MAX_PAGE_SIZE {
+        return Err(ApiError::BadRequest(format!("page_size must be between 1 and {MAX_PAGE_SIZE}")));
+    }
+    let after = match &query.page_token {
+        None => None,
+        Some(token) => Some(SessionId(
+            Uuid::parse_str(token).map_err(|_| ApiError::BadRequest("page_token is not valid".to_owned()))?,
+        )),
+    };
+    let page = state.sessions.list_others(&who.session, after, page_size).await?;
+    let now = state.clock.now();
+    let body: Vec<_> = page
+        .sessions
+        .iter()
+        .map(|s| present::session(s, Some(&who.identity), &state.settings.public_base_url, now))
+        .collect();
+    let mut response = HttpResponse::Ok();
+    if let Some(next) = page.next {
+        response.insert_header((
+            header::LINK,
+            format!("</sessions?page_size={page_size}&page_token={next}>; rel=\"next\""),
+        ));
+    }
+    Ok(response.json(body))
+}
+
+async fn sessions_revoke_others(state: web::Data<HttpState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    let who = session_token::require(&req, &state).await?;
+    let count = state.sessions.revoke_others(&who.session).await?;
+    Ok(HttpResponse::Ok().json(RevokedSessionsCount { count }))
+}
+
+async fn sessions_revoke_one(
+    state: web::Data<HttpState>,
+    req: HttpRequest,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = Uuid::parse_str(&id).map_err(|_| ApiError::BadRequest("the session id is not a UUID".to_owned()))?;
+    let who = session_token::require(&req, &state).await?;
+    state.sessions.revoke_other(&who.session, SessionId(id)).await?;
+    Ok(HttpResponse::NoContent().finish())
+}

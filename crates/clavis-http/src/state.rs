@@ -1,0 +1,64 @@
+//! What every handler can reach: the core services and the HTTP-level settings.
+
+use clavis_core::Clock;
+use clavis_core::cookie::CookieSigner;
+use clavis_core::health::Readiness;
+use clavis_core::identity::IdentityService;
+use clavis_core::session::SessionService;
+use std::sync::Arc;
+use url::Url;
+
+/// Shared handler state; cloned cheaply into every worker.
+#[derive(Clone)]
+pub struct HttpState {
+    pub identities: IdentityService,
+    pub sessions: SessionService,
+    pub readiness: Arc<dyn Readiness>,
+    pub clock: Arc<dyn Clock>,
+    pub cookie_signer: CookieSigner,
+    pub settings: Arc<HttpSettings>,
+}
+
+/// HTTP-level settings derived from the configuration.
+#[derive(Debug, Clone)]
+pub struct HttpSettings {
+    /// Where clients reach the public API (ends with `/`).
+    pub public_base_url: Url,
+    /// Where operators reach the admin API (ends with `/`).
+    pub admin_base_url: Url,
+    pub session_cookie: CookieSettings,
+    pub cors: CorsSettings,
+    pub version: String,
+}
+
+/// `SameSite` attribute of the cookies Clavis sets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SameSite {
+    Strict,
+    Lax,
+    None,
+}
+
+/// How the session cookie is named and scoped.
+#[derive(Debug, Clone)]
+pub struct CookieSettings {
+    pub name: String,
+    pub domain: Option<String>,
+    pub path: String,
+    pub same_site: SameSite,
+    pub secure: bool,
+    pub persistent: bool,
+}
+
+/// Cross-origin access to the public listener.
+#[derive(Debug, Clone, Default)]
+pub struct CorsSettings {
+    pub enabled: bool,
+    /// Exact origins, or `*` for any.
+    pub allowed_origins: Vec<String>,
+    pub allowed_methods: Vec<String>,
+    pub allowed_headers: Vec<String>,
+    pub exposed_headers: Vec<String>,
+    pub allow_credentials: bool,
+    pub max_age: Option<usize>,
+}

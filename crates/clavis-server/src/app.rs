@@ -1,0 +1,213 @@
+//! Building and starting a server from a configuration.
+
+use crate::config::{Config, ConfigError, SameSite, SchemaSourceError, load_schema_documents};
+use clavis_core::cookie::CookieSigner;
+use clavis_core::identity::{IdentityService, SchemaError, SchemaRegistry};
+use clavis_core::session::{SessionService, SessionSettings};
+use clavis_core::{Clock, OsRng, Rng, SystemClock};
+use clavis_http::{CookieSettings, CorsSettings, HttpSettings, HttpState};
+use clavis_store::{ConnectError, Database, Store};
+use std::net::{SocketAddr, TcpListener};
+use std::sync::Arc;
+use url::Url;
+
+/// The version every listener reports.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Time and randomness for the server; tests inject a fake clock.
+#[derive(Clone)]
+pub struct Runtime {
+    pub clock: Arc<dyn Clock>,
+    pub rng: Arc<dyn Rng>,
+    /// Worker threads per listener; `None` uses one per core.
+    pub workers: Option<usize>,
+}
+
+impl Default for Runtime {
+    fn default() -> Self {
+        Self { clock: Arc::new(SystemClock), rng: Arc::new(OsRng), workers: None }
+    }
+}
+
+/// Why the server did not start. Each message is one sentence an operator can act on.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    SchemaSource(#[from] SchemaSourceError),
+    #[error(transparent)]
+    Schema(#[from] SchemaError),
+    #[error(transparent)]
+    Database(#[from] ConnectError),
+    #[error("the database schema is not up to date ({0} pending); run `clavis migrate` first")]
+    PendingMigrations(String),
+    #[error("cannot listen on {addr} ({key}): {reason}")]
+    Bind { key: &'static str, addr: String, reason: String },
+    #[error("cannot start the {0} listener: {1}")]
+    Listener(&'static str, String),
+}
+
+/// The core services, for the composition root and for test fixtures.
+#[derive(Clone)]
+pub struct Services {
+    pub identities: IdentityService,
+    pub sessions: SessionService,
+    pub cookie_signer: CookieSigner,
+}
+
+/// A started server.
+pub struct Running {
+    pub public_addr: SocketAddr,
+    pub admin_addr: SocketAddr,
+    pub public_base_url: Url,
+    pub admin_base_url: Url,
+    pub services: Services,
+    public: actix_web::dev::ServerHandle,
+    admin: actix_web::dev::ServerHandle,
+    tasks: Vec<tokio::task::JoinHandle<std::io::Result<()>>>,
+}
+
+impl Running {
+    /// Stops both listeners; `graceful` lets in-flight requests finish.
+    pub async fn stop(&self, graceful: bool) {
+        tokio::join!(self.public.stop(graceful), self.admin.stop(graceful));
+    }
+
+    /// Waits until both listeners have stopped.
+    pub async fn wait(self) -> std::io::Result<()> {
+        for task in self.tasks {
+            task.await.map_err(std::io::Error::other)??;
+        }
+        Ok(())
+    }
+}
+
+/// Opens the database, builds the services and starts both listeners.
+pub async fn start(config: Config, runtime: Runtime) -> Result<Running, StartError> {
+    let dsn = config.dsn.clone().ok_or_else(|| ConfigError::Invalid {
+        key: "dsn".to_owned(),
+        problem: "is not set; set it in clavis.yaml or CLAVIS_DSN, or use `clavis serve --dev`".to_owned(),
+    })?;
+    let schemas = Arc::new(SchemaRegistry::new(&config.identity.default_schema_id, load_schema_documents(&config.identity)?)?);
+    let database = Database::connect(&dsn).await?;
+    if config.dev {
+        database.migrate().await?;
+    } else {
+        let status = database.migration_status().await?;
+        if !status.pending.is_empty() {
+            return Err(StartError::PendingMigrations(status.pending.join(", ")));
+        }
+    }
+    let public_listener = bind("serve.public.port", &config.serve.public.host, config.serve.public.port)?;
+    let admin_listener = bind("serve.admin.port", &config.serve.admin.host, config.serve.admin.port)?;
+    let public_addr = local_addr(&public_listener)?;
+    let admin_addr = local_addr(&admin_listener)?;
+    let public_base_url = base_url("serve.public.base_url", config.serve.public.base_url.as_ref(), public_addr)?;
+    let admin_base_url = base_url("serve.admin.base_url", config.serve.admin.base_url.as_ref(), admin_addr)?;
+
+    let store = Arc::new(Store::new(database.connection.clone()));
+    let cookie_signer = CookieSigner::new(config.secrets.cookie.iter().map(|s| s.as_bytes().to_vec()).collect())
+        .map_err(|_| ConfigError::Invalid { key: "secrets.cookie".to_owned(), problem: "at least one secret is required".to_owned() })?;
+    let identities = IdentityService::new(schemas, store.clone(), runtime.clock.clone(), runtime.rng.clone());
+    let sessions = SessionService::new(
+        store.clone(),
+        store,
+        runtime.clock.clone(),
+        runtime.rng.clone(),
+        SessionSettings { lifespan: config.session.lifespan.0 },
+    );
+    let services = Services { identities: identities.clone(), sessions: sessions.clone(), cookie_signer: cookie_signer.clone() };
+    let settings = Arc::new(http_settings(&config, &public_base_url, &admin_base_url));
+    let state = HttpState {
+        identities,
+        sessions,
+        readiness: Arc::new(database),
+        clock: runtime.clock.clone(),
+        cookie_signer,
+        settings,
+    };
+    let workers = runtime.workers.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, usize::from));
+    let public = clavis_http::public_server(state.clone(), public_listener, workers)
+        .map_err(|e| StartError::Listener("public", e.to_string()))?;
+    let admin = clavis_http::admin_server(state, admin_listener, workers)
+        .map_err(|e| StartError::Listener("admin", e.to_string()))?;
+    let (public_handle, admin_handle) = (public.handle(), admin.handle());
+    Ok(Running {
+        public_addr,
+        admin_addr,
+        public_base_url,
+        admin_base_url,
+        services,
+        public: public_handle,
+        admin: admin_handle,
+        tasks: vec![tokio::spawn(public), tokio::spawn(admin)],
+    })
+}
+
+fn bind(key: &'static str, host: &str, port: u16) -> Result<TcpListener, StartError> {
+    let addr = if host.contains(':') { format!("[{host}]:{port}") } else { format!("{host}:{port}") };
+    TcpListener::bind(&addr).map_err(|e| StartError::Bind { key, addr, reason: bind_reason(&e) })
+}
+
+fn bind_reason(error: &std::io::Error) -> String {
+    match error.kind() {
+        std::io::ErrorKind::AddrInUse => "the address is already in use by another program".to_owned(),
+        std::io::ErrorKind::AddrNotAvailable => "this machine has no such address".to_owned(),
+        std::io::ErrorKind::PermissionDenied => "permission denied (ports below 1024 need privileges)".to_owned(),
+        _ => error.to_string(),
+    }
+}
+
+fn local_addr(listener: &TcpListener) -> Result<SocketAddr, StartError> {
+    listener.local_addr().map_err(|e| StartError::Listener("bound", e.to_string()))
+}
+
+fn base_url(key: &'static str, configured: Option<&Url>, addr: SocketAddr) -> Result<Url, StartError> {
+    if let Some(url) = configured {
+        let mut url = url.clone();
+        if !url.path().ends_with('/') {
+            let path = format!("{}/", url.path());
+            url.set_path(&path);
+        }
+        return Ok(url);
+    }
+    let host = match addr.ip() {
+        ip if ip.is_unspecified() => "127.0.0.1".to_owned(),
+        std::net::IpAddr::V6(v6) => format!("[{v6}]"),
+        std::net::IpAddr::V4(v4) => v4.to_string(),
+    };
+    Url::parse(&format!("http://{host}:{}/", addr.port()))
+        .map_err(|e| ConfigError::Invalid { key: key.to_owned(), problem: e.to_string() }.into())
+}
+
+fn http_settings(config: &Config, public: &Url, admin: &Url) -> HttpSettings {
+    let cookie = &config.session.cookie;
+    let cors = &config.serve.public.cors;
+    HttpSettings {
+        public_base_url: public.clone(),
+        admin_base_url: admin.clone(),
+        session_cookie: CookieSettings {
+            name: cookie.name.clone(),
+            domain: cookie.domain.clone(),
+            path: cookie.path.clone(),
+            same_site: match cookie.same_site {
+                SameSite::Strict => clavis_http::SameSite::Strict,
+                SameSite::Lax => clavis_http::SameSite::Lax,
+                SameSite::None => clavis_http::SameSite::None,
+            },
+            secure: !(config.dev && public.scheme() == "http"),
+            persistent: cookie.persistent,
+        },
+        cors: CorsSettings {
+            enabled: cors.enabled,
+            allowed_origins: cors.allowed_origins.clone(),
+            allowed_methods: cors.allowed_methods.clone(),
+            allowed_headers: cors.allowed_headers.clone(),
+            exposed_headers: cors.exposed_headers.clone(),
+            allow_credentials: cors.allow_credentials,
+            max_age: cors.max_age,
+        },
+        version: VERSION.to_owned(),
+    }
+}

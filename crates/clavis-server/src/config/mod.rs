@@ -1,0 +1,311 @@
+//! The configuration: one YAML file (`clavis.yaml`), `CLAVIS_*` environment variables (`__`
+//! separates nesting levels) and command-line flags, merged in that order over built-in
+//! defaults and parsed once, at start-up, into the typed structs below. Unknown keys are
+//! refused with the key and its source named.
+
+mod bytes;
+mod duration;
+mod load;
+mod schemas;
+
+pub use bytes::ByteSize;
+pub use duration::GoDuration;
+pub use load::{ConfigError, ConfigSources, Loaded, Overrides, load};
+pub use schemas::{SchemaSourceError, load_schema_documents};
+
+use chrono::TimeDelta;
+use serde::{Deserialize, Deserializer};
+
+/// The whole configuration, as written by the operator.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Where the data lives: `memory`, `sqlite://PATH?mode=rwc` or `postgres://...`.
+    pub dsn: Option<String>,
+    /// Development mode: generated secrets, SQLite in `./clavis-data/`, cookies without `Secure`.
+    pub dev: bool,
+    pub serve: Serve,
+    pub log: Log,
+    pub secrets: Secrets,
+    pub identity: IdentityConfig,
+    pub session: SessionConfig,
+    pub hashers: Hashers,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            dsn: None,
+            dev: false,
+            serve: Serve::default(),
+            log: Log::default(),
+            secrets: Secrets::default(),
+            identity: IdentityConfig::default(),
+            session: SessionConfig::default(),
+            hashers: Hashers::default(),
+        }
+    }
+}
+
+/// `serve`: the two listeners.
+#[derive(Debug, Clone, Deserialize, PartialEq, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct Serve {
+    pub public: PublicListener,
+    pub admin: AdminListener,
+}
+
+/// `serve.public`.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct PublicListener {
+    pub host: String,
+    pub port: u16,
+    /// The URL clients use to reach the public API; defaults to `http://<host>:<port>/`.
+    pub base_url: Option<url::Url>,
+    pub cors: Cors,
+}
+
+impl Default for PublicListener {
+    fn default() -> Self {
+        Self { host: "127.0.0.1".to_owned(), port: 4433, base_url: None, cors: Cors::default() }
+    }
+}
+
+/// `serve.admin`.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct AdminListener {
+    pub host: String,
+    pub port: u16,
+    /// The URL operators use to reach the admin API; defaults to `http://<host>:<port>/`.
+    pub base_url: Option<url::Url>,
+}
+
+impl Default for AdminListener {
+    fn default() -> Self {
+        Self { host: "127.0.0.1".to_owned(), port: 4434, base_url: None }
+    }
+}
+
+/// `serve.public.cors`.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Cors {
+    pub enabled: bool,
+    #[serde(deserialize_with = "string_list")]
+    pub allowed_origins: Vec<String>,
+    #[serde(deserialize_with = "string_list")]
+    pub allowed_methods: Vec<String>,
+    #[serde(deserialize_with = "string_list")]
+    pub allowed_headers: Vec<String>,
+    #[serde(deserialize_with = "string_list")]
+    pub exposed_headers: Vec<String>,
+    pub allow_credentials: bool,
+    pub max_age: Option<usize>,
+}
+
+impl Default for Cors {
+    fn default() -> Self {
+        let list = |items: &[&str]| items.iter().map(|s| (*s).to_owned()).collect();
+        Self {
+            enabled: false,
+            allowed_origins: Vec::new(),
+            allowed_methods: list(&["GET", "POST", "PUT", "PATCH", "DELETE"]),
+            allowed_headers: list(&["Authorization", "Content-Type", "X-Session-Token", "X-CSRF-Token"]),
+            exposed_headers: list(&["Content-Type", "Set-Cookie"]),
+            allow_credentials: true,
+            max_age: Some(0),
+        }
+    }
+}
+
+/// Log output format.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+/// `log`.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Log {
+    /// A tracing filter: `info`, `debug`, `clavis_http=debug,info`, ...
+    pub level: String,
+    pub format: LogFormat,
+}
+
+impl Default for Log {
+    fn default() -> Self {
+        Self { level: "info".to_owned(), format: LogFormat::Text }
+    }
+}
+
+/// `secrets`: lists whose first entry signs or encrypts and whose every entry verifies.
+#[derive(Clone, Deserialize, PartialEq, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct Secrets {
+    #[serde(deserialize_with = "string_list")]
+    pub cookie: Vec<String>,
+    #[serde(deserialize_with = "string_list")]
+    pub cipher: Vec<String>,
+}
+
+impl std::fmt::Debug for Secrets {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Secrets {{ cookie: {} entries, cipher: {} entries }}", self.cookie.len(), self.cipher.len())
+    }
+}
+
+/// Secrets shorter than this are refused (Kratos' minimum).
+pub const MIN_SECRET_LEN: usize = 16;
+
+/// `identity`.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct IdentityConfig {
+    pub default_schema_id: String,
+    /// Empty means the shipped default schema, with id `default`.
+    pub schemas: Vec<SchemaSource>,
+}
+
+impl Default for IdentityConfig {
+    fn default() -> Self {
+        Self { default_schema_id: clavis_core::identity::DEFAULT_SCHEMA_ID.to_owned(), schemas: Vec::new() }
+    }
+}
+
+/// One entry of `identity.schemas`.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct SchemaSource {
+    pub id: String,
+    /// `file://PATH` or `base64://DOCUMENT`.
+    pub url: String,
+}
+
+/// `session`.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct SessionConfig {
+    pub lifespan: GoDuration,
+    pub cookie: SessionCookie,
+}
+
+impl Default for SessionConfig {
+    fn default() -> Self {
+        Self { lifespan: GoDuration(TimeDelta::hours(24)), cookie: SessionCookie::default() }
+    }
+}
+
+/// `SameSite` as written in the configuration.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]
+pub enum SameSite {
+    Strict,
+    #[default]
+    Lax,
+    None,
+}
+
+/// `session.cookie`.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct SessionCookie {
+    pub name: String,
+    pub domain: Option<String>,
+    pub path: String,
+    pub same_site: SameSite,
+    pub persistent: bool,
+}
+
+impl Default for SessionCookie {
+    fn default() -> Self {
+        Self { name: "clavis_session".to_owned(), domain: None, path: "/".to_owned(), same_site: SameSite::Lax, persistent: true }
+    }
+}
+
+/// `hashers`.
+#[derive(Debug, Clone, Deserialize, PartialEq, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct Hashers {
+    pub argon2: Argon2,
+}
+
+/// `hashers.argon2`: defaults are OWASP's minimum for argon2id (19 MiB, 2 passes, 1 lane).
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Argon2 {
+    pub memory: ByteSize,
+    pub iterations: u32,
+    pub parallelism: u32,
+}
+
+impl Default for Argon2 {
+    fn default() -> Self {
+        Self { memory: ByteSize(19 * 1024 * 1024), iterations: 2, parallelism: 1 }
+    }
+}
+
+impl Config {
+    /// What serving needs beyond [`Config::validate`]: a cookie secret (generated in `--dev`).
+    pub fn validate_for_serve(&self) -> Result<(), ConfigError> {
+        if !self.dev && self.secrets.cookie.is_empty() {
+            return Err(ConfigError::Invalid {
+                key: "secrets.cookie".to_owned(),
+                problem: "at least one secret of 16 or more characters is required (or run with --dev)".to_owned(),
+            });
+        }
+        Ok(())
+    }
+
+    /// Rules serde cannot express; the first broken one is reported.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let invalid = |key: &str, problem: String| Err(ConfigError::Invalid { key: key.to_owned(), problem });
+        for (key, list) in [("secrets.cookie", &self.secrets.cookie), ("secrets.cipher", &self.secrets.cipher)] {
+            if let Some(short) = list.iter().position(|s| s.len() < MIN_SECRET_LEN) {
+                return invalid(key, format!("entry {short} is shorter than {MIN_SECRET_LEN} characters"));
+            }
+        }
+        if self.session.lifespan.0 <= TimeDelta::zero() {
+            return invalid("session.lifespan", "must be longer than zero".to_owned());
+        }
+        if self.session.cookie.name.is_empty() || !self.session.cookie.name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-') {
+            return invalid("session.cookie.name", "must be letters, digits, `_` or `-`".to_owned());
+        }
+        let argon = &self.hashers.argon2;
+        if argon.memory.0 < 8 * 1024 * u64::from(argon.parallelism.max(1)) {
+            return invalid("hashers.argon2.memory", "must be at least 8 KiB per lane".to_owned());
+        }
+        if argon.iterations == 0 || argon.parallelism == 0 {
+            return invalid("hashers.argon2", "iterations and parallelism must be at least 1".to_owned());
+        }
+        if self.identity.schemas.is_empty() && self.identity.default_schema_id != clavis_core::identity::DEFAULT_SCHEMA_ID {
+            return invalid(
+                "identity.default_schema_id",
+                format!("`{}` names no schema; configure identity.schemas", self.identity.default_schema_id),
+            );
+        }
+        Ok(())
+    }
+}
+
+/// A list given either as a YAML sequence or as one comma-separated string (handy in
+/// environment variables: `CLAVIS_SECRETS__COOKIE=new-secret,old-secret`).
+fn string_list<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Raw {
+        List(Vec<String>),
+        One(String),
+    }
+    Ok(match Raw::deserialize(deserializer)? {
+        Raw::List(list) => list,
+        Raw::One(text) => text.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect(),
+    })
+}
+
+#[cfg(test)]
+mod tests;
