@@ -15,6 +15,8 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261122_000001_identities_sessions_flows::Migration)]
+        vec![Box::new(
+            m20261122_000001_identities_sessions_flows::Migration,
+        )]
     }
 }

@@ -3,8 +3,8 @@
 
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::{
-    boolean, integer, json_binary, json_binary_null, pk_uuid, string, string_len, string_null, text,
-    text_null, timestamp_with_time_zone, timestamp_with_time_zone_null, uuid, uuid_null,
+    boolean, integer, json_binary, json_binary_null, pk_uuid, string, string_len, string_null,
+    text, text_null, timestamp_with_time_zone, timestamp_with_time_zone_null, uuid, uuid_null,
 };
 
 #[derive(DeriveMigrationName)]
@@ -156,7 +156,9 @@ impl MigrationTrait for Migration {
             IdentityCredentials::Table.into_iden(),
             Identities::Table.into_iden(),
         ] {
-            manager.drop_table(Table::drop().table(table).to_owned()).await?;
+            manager
+                .drop_table(Table::drop().table(table).to_owned())
+                .await?;
         }
         Ok(())
     }
@@ -222,7 +224,9 @@ async fn create_credentials(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
                 .col(uuid(IdentityCredentialIdentifiers::CredentialId))
                 .col(string_len(IdentityCredentialIdentifiers::Kind, 32))
                 .col(string(IdentityCredentialIdentifiers::Identifier))
-                .col(timestamp_with_time_zone(IdentityCredentialIdentifiers::CreatedAt))
+                .col(timestamp_with_time_zone(
+                    IdentityCredentialIdentifiers::CreatedAt,
+                ))
                 .foreign_key(&mut foreign_key_cascade(
                     IdentityCredentialIdentifiers::Table,
                     IdentityCredentialIdentifiers::CredentialId,
@@ -255,10 +259,16 @@ async fn create_addresses(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
                 .col(string_len(IdentityVerifiableAddresses::Via, 16))
                 .col(string(IdentityVerifiableAddresses::Value))
                 .col(boolean(IdentityVerifiableAddresses::Verified))
-                .col(timestamp_with_time_zone_null(IdentityVerifiableAddresses::VerifiedAt))
+                .col(timestamp_with_time_zone_null(
+                    IdentityVerifiableAddresses::VerifiedAt,
+                ))
                 .col(string_len(IdentityVerifiableAddresses::Status, 16))
-                .col(timestamp_with_time_zone(IdentityVerifiableAddresses::CreatedAt))
-                .col(timestamp_with_time_zone(IdentityVerifiableAddresses::UpdatedAt))
+                .col(timestamp_with_time_zone(
+                    IdentityVerifiableAddresses::CreatedAt,
+                ))
+                .col(timestamp_with_time_zone(
+                    IdentityVerifiableAddresses::UpdatedAt,
+                ))
                 .foreign_key(&mut foreign_key_cascade(
                     IdentityVerifiableAddresses::Table,
                     IdentityVerifiableAddresses::IdentityId,
@@ -287,8 +297,12 @@ async fn create_addresses(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
                 .col(uuid(IdentityRecoveryAddresses::IdentityId))
                 .col(string_len(IdentityRecoveryAddresses::Via, 16))
                 .col(string(IdentityRecoveryAddresses::Value))
-                .col(timestamp_with_time_zone(IdentityRecoveryAddresses::CreatedAt))
-                .col(timestamp_with_time_zone(IdentityRecoveryAddresses::UpdatedAt))
+                .col(timestamp_with_time_zone(
+                    IdentityRecoveryAddresses::CreatedAt,
+                ))
+                .col(timestamp_with_time_zone(
+                    IdentityRecoveryAddresses::UpdatedAt,
+                ))
                 .foreign_key(&mut foreign_key_cascade(
                     IdentityRecoveryAddresses::Table,
                     IdentityRecoveryAddresses::IdentityId,

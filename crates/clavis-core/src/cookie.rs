@@ -40,7 +40,10 @@ impl CookieSigner {
 
     /// `token.tag`, where `tag` binds the token to this cookie `purpose`.
     pub fn sign(&self, purpose: &str, token: &BearerToken) -> String {
-        let tag = self.secrets.first().map(|key| tag(key, purpose, token.expose()));
+        let tag = self
+            .secrets
+            .first()
+            .map(|key| tag(key, purpose, token.expose()));
         format!("{}.{}", token.expose(), tag.unwrap_or_default())
     }
 

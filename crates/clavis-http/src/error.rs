@@ -35,7 +35,13 @@ struct Answer {
 
 impl Answer {
     fn new(status: StatusCode, message: &'static str) -> Self {
-        Self { status, id: None, reason: None, message, details: None }
+        Self {
+            status,
+            id: None,
+            reason: None,
+            message,
+            details: None,
+        }
     }
 
     fn id(mut self, id: ErrorId) -> Self {
@@ -52,34 +58,60 @@ impl Answer {
 fn answer(error: &ApiError) -> Answer {
     match error {
         ApiError::Core(core) => core_answer(core),
-        ApiError::NotFound => Answer::new(StatusCode::NOT_FOUND, "The requested resource could not be found"),
-        ApiError::PayloadTooLarge => Answer::new(StatusCode::PAYLOAD_TOO_LARGE, "The request body is too large")
-            .reason(format!("Request bodies are limited to {} bytes.", crate::BODY_LIMIT_BYTES)),
-        ApiError::BadRequest(reason) => {
-            Answer::new(StatusCode::BAD_REQUEST, "The request was malformed or contained invalid parameters")
-                .reason(reason.clone())
-        }
+        ApiError::NotFound => Answer::new(
+            StatusCode::NOT_FOUND,
+            "The requested resource could not be found",
+        ),
+        ApiError::PayloadTooLarge => Answer::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "The request body is too large",
+        )
+        .reason(format!(
+            "Request bodies are limited to {} bytes.",
+            crate::BODY_LIMIT_BYTES
+        )),
+        ApiError::BadRequest(reason) => Answer::new(
+            StatusCode::BAD_REQUEST,
+            "The request was malformed or contained invalid parameters",
+        )
+        .reason(reason.clone()),
     }
 }
 
 fn core_answer(error: &CoreError) -> Answer {
     match error {
-        CoreError::NoActiveSession => Answer::new(StatusCode::UNAUTHORIZED, "request does not have a valid authentication session")
-            .id(ErrorId::SessionInactive)
-            .reason("No active session was found in this request."),
-        CoreError::SessionNotFound => Answer::new(StatusCode::NOT_FOUND, "The requested resource could not be found")
-            .reason("The session was not found."),
-        CoreError::CannotRevokeCurrentSession => {
-            Answer::new(StatusCode::BAD_REQUEST, "The request was malformed or contained invalid parameters")
-                .reason("You cannot revoke the session you are currently using; log out instead.")
-        }
-        CoreError::SchemaNotFound(id) => Answer::new(StatusCode::NOT_FOUND, "The requested resource could not be found")
-            .reason(format!("Identity schema `{id}` does not exist.")),
-        CoreError::IdentityNotFound => Answer::new(StatusCode::NOT_FOUND, "The requested resource could not be found")
-            .reason("The identity was not found."),
+        CoreError::NoActiveSession => Answer::new(
+            StatusCode::UNAUTHORIZED,
+            "request does not have a valid authentication session",
+        )
+        .id(ErrorId::SessionInactive)
+        .reason("No active session was found in this request."),
+        CoreError::SessionNotFound => Answer::new(
+            StatusCode::NOT_FOUND,
+            "The requested resource could not be found",
+        )
+        .reason("The session was not found."),
+        CoreError::CannotRevokeCurrentSession => Answer::new(
+            StatusCode::BAD_REQUEST,
+            "The request was malformed or contained invalid parameters",
+        )
+        .reason("You cannot revoke the session you are currently using; log out instead."),
+        CoreError::SchemaNotFound(id) => Answer::new(
+            StatusCode::NOT_FOUND,
+            "The requested resource could not be found",
+        )
+        .reason(format!("Identity schema `{id}` does not exist.")),
+        CoreError::IdentityNotFound => Answer::new(
+            StatusCode::NOT_FOUND,
+            "The requested resource could not be found",
+        )
+        .reason("The identity was not found."),
         CoreError::TraitsInvalid(violations) => {
-            let mut answer = Answer::new(StatusCode::BAD_REQUEST, "The request was malformed or contained invalid parameters")
-                .reason("The traits do not match the identity schema.");
+            let mut answer = Answer::new(
+                StatusCode::BAD_REQUEST,
+                "The request was malformed or contained invalid parameters",
+            )
+            .reason("The traits do not match the identity schema.");
             let list: Vec<Value> = violations
                 .iter()
                 .map(|v| json!({"instance_ptr": format!("#{}", v.pointer), "message": v.message}))
@@ -89,9 +121,15 @@ fn core_answer(error: &CoreError) -> Answer {
             answer.details = Some(details);
             answer
         }
-        CoreError::Conflict(_) => Answer::new(StatusCode::CONFLICT, "The resource could not be created due to a conflict")
-            .reason("An identity with the same identifier or address exists already."),
-        CoreError::Storage(_) => Answer::new(StatusCode::INTERNAL_SERVER_ERROR, "An internal server error occurred, please contact the system administrator"),
+        CoreError::Conflict(_) => Answer::new(
+            StatusCode::CONFLICT,
+            "The resource could not be created due to a conflict",
+        )
+        .reason("An identity with the same identifier or address exists already."),
+        CoreError::Storage(_) => Answer::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "An internal server error occurred, please contact the system administrator",
+        ),
     }
 }
 
@@ -125,7 +163,11 @@ impl ResponseError for ApiError {
             error: ErrorBody {
                 id: answer.id,
                 code: answer.status.as_u16(),
-                status: answer.status.canonical_reason().unwrap_or("Error").to_owned(),
+                status: answer
+                    .status
+                    .canonical_reason()
+                    .unwrap_or("Error")
+                    .to_owned(),
                 reason: answer.reason,
                 message: answer.message.to_owned(),
                 request: None,

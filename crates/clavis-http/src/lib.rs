@@ -21,7 +21,11 @@ use std::net::TcpListener;
 pub const BODY_LIMIT_BYTES: usize = 5 * 1024 * 1024;
 
 /// The public listener's server on an already bound socket. Signals are left to the caller.
-pub fn public_server(state: HttpState, listener: TcpListener, workers: usize) -> std::io::Result<Server> {
+pub fn public_server(
+    state: HttpState,
+    listener: TcpListener,
+    workers: usize,
+) -> std::io::Result<Server> {
     let data = web::Data::new(state);
     let server = HttpServer::new(move || {
         App::new()
@@ -50,7 +54,11 @@ pub fn public_server(state: HttpState, listener: TcpListener, workers: usize) ->
 }
 
 /// The admin listener's server on an already bound socket. Signals are left to the caller.
-pub fn admin_server(state: HttpState, listener: TcpListener, workers: usize) -> std::io::Result<Server> {
+pub fn admin_server(
+    state: HttpState,
+    listener: TcpListener,
+    workers: usize,
+) -> std::io::Result<Server> {
     let data = web::Data::new(state);
     let server = HttpServer::new(move || {
         App::new()

@@ -64,7 +64,10 @@ pub async fn body_limit(
     if declared.is_some_and(|len| len > crate::BODY_LIMIT_BYTES as u64) {
         let status = StatusCode::PAYLOAD_TOO_LARGE;
         let mut body = envelope(status, "The request body is too large");
-        body.error.reason = Some(format!("Request bodies are limited to {} bytes.", crate::BODY_LIMIT_BYTES));
+        body.error.reason = Some(format!(
+            "Request bodies are limited to {} bytes.",
+            crate::BODY_LIMIT_BYTES
+        ));
         let response = HttpResponse::build(status)
             .insert_header((header::CONNECTION, "close"))
             .json(body);
@@ -99,13 +102,25 @@ pub fn cors(settings: &CorsSettings) -> Cors {
             cors = cors.allowed_origin(origin);
         }
     }
-    let methods: Vec<Method> =
-        settings.allowed_methods.iter().filter_map(|m| Method::from_bytes(m.as_bytes()).ok()).collect();
-    let headers: Vec<HeaderName> =
-        settings.allowed_headers.iter().filter_map(|h| HeaderName::from_bytes(h.as_bytes()).ok()).collect();
-    let exposed: Vec<HeaderName> =
-        settings.exposed_headers.iter().filter_map(|h| HeaderName::from_bytes(h.as_bytes()).ok()).collect();
-    cors = cors.allowed_methods(methods).allowed_headers(headers).expose_headers(exposed);
+    let methods: Vec<Method> = settings
+        .allowed_methods
+        .iter()
+        .filter_map(|m| Method::from_bytes(m.as_bytes()).ok())
+        .collect();
+    let headers: Vec<HeaderName> = settings
+        .allowed_headers
+        .iter()
+        .filter_map(|h| HeaderName::from_bytes(h.as_bytes()).ok())
+        .collect();
+    let exposed: Vec<HeaderName> = settings
+        .exposed_headers
+        .iter()
+        .filter_map(|h| HeaderName::from_bytes(h.as_bytes()).ok())
+        .collect();
+    cors = cors
+        .allowed_methods(methods)
+        .allowed_headers(headers)
+        .expose_headers(exposed);
     if settings.allow_credentials {
         cors = cors.supports_credentials();
     }

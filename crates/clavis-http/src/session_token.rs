@@ -15,7 +15,11 @@ pub const SESSION_COOKIE_PURPOSE: &str = "session";
 
 /// The session token a request carries, if any.
 pub fn extract(req: &HttpRequest, state: &HttpState) -> Option<BearerToken> {
-    if let Some(value) = req.headers().get("x-session-token").and_then(|v| v.to_str().ok()) {
+    if let Some(value) = req
+        .headers()
+        .get("x-session-token")
+        .and_then(|v| v.to_str().ok())
+    {
         return Some(BearerToken::new(value.trim()));
     }
     if let Some(cookie) = req.cookie(&state.settings.session_cookie.name) {
@@ -29,7 +33,9 @@ pub fn extract(req: &HttpRequest, state: &HttpState) -> Option<BearerToken> {
     }
     let authorization = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = authorization.split_once(' ')?;
-    scheme.eq_ignore_ascii_case("bearer").then(|| BearerToken::new(token.trim()))
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| BearerToken::new(token.trim()))
 }
 
 /// The authenticated caller, or 401 `session_inactive`.

@@ -25,7 +25,11 @@ pub struct Runtime {
 
 impl Default for Runtime {
     fn default() -> Self {
-        Self { clock: Arc::new(SystemClock), rng: Arc::new(OsRng), workers: None }
+        Self {
+            clock: Arc::new(SystemClock),
+            rng: Arc::new(OsRng),
+            workers: None,
+        }
     }
 }
 
@@ -43,7 +47,11 @@ pub enum StartError {
     #[error("the database schema is not up to date ({0} pending); run `clavis migrate` first")]
     PendingMigrations(String),
     #[error("cannot listen on {addr} ({key}): {reason}")]
-    Bind { key: &'static str, addr: String, reason: String },
+    Bind {
+        key: &'static str,
+        addr: String,
+        reason: String,
+    },
     #[error("cannot start the {0} listener: {1}")]
     Listener(&'static str, String),
 }
@@ -87,9 +95,13 @@ impl Running {
 pub async fn start(config: Config, runtime: Runtime) -> Result<Running, StartError> {
     let dsn = config.dsn.clone().ok_or_else(|| ConfigError::Invalid {
         key: "dsn".to_owned(),
-        problem: "is not set; set it in clavis.yaml or CLAVIS_DSN, or use `clavis serve --dev`".to_owned(),
+        problem: "is not set; set it in clavis.yaml or CLAVIS_DSN, or use `clavis serve --dev`"
+            .to_owned(),
     })?;
-    let schemas = Arc::new(SchemaRegistry::new(&config.identity.default_schema_id, load_schema_documents(&config.identity)?)?);
+    let schemas = Arc::new(SchemaRegistry::new(
+        &config.identity.default_schema_id,
+        load_schema_documents(&config.identity)?,
+    )?);
     let database = Database::connect(&dsn).await?;
     if config.dev {
         database.migrate().await?;
@@ -99,25 +111,62 @@ pub async fn start(config: Config, runtime: Runtime) -> Result<Running, StartErr
             return Err(StartError::PendingMigrations(status.pending.join(", ")));
         }
     }
-    let public_listener = bind("serve.public.port", &config.serve.public.host, config.serve.public.port)?;
-    let admin_listener = bind("serve.admin.port", &config.serve.admin.host, config.serve.admin.port)?;
+    let public_listener = bind(
+        "serve.public.port",
+        &config.serve.public.host,
+        config.serve.public.port,
+    )?;
+    let admin_listener = bind(
+        "serve.admin.port",
+        &config.serve.admin.host,
+        config.serve.admin.port,
+    )?;
     let public_addr = local_addr(&public_listener)?;
     let admin_addr = local_addr(&admin_listener)?;
-    let public_base_url = base_url("serve.public.base_url", config.serve.public.base_url.as_ref(), public_addr)?;
-    let admin_base_url = base_url("serve.admin.base_url", config.serve.admin.base_url.as_ref(), admin_addr)?;
+    let public_base_url = base_url(
+        "serve.public.base_url",
+        config.serve.public.base_url.as_ref(),
+        public_addr,
+    )?;
+    let admin_base_url = base_url(
+        "serve.admin.base_url",
+        config.serve.admin.base_url.as_ref(),
+        admin_addr,
+    )?;
 
     let store = Arc::new(Store::new(database.connection.clone()));
-    let cookie_signer = CookieSigner::new(config.secrets.cookie.iter().map(|s| s.as_bytes().to_vec()).collect())
-        .map_err(|_| ConfigError::Invalid { key: "secrets.cookie".to_owned(), problem: "at least one secret is required".to_owned() })?;
-    let identities = IdentityService::new(schemas, store.clone(), runtime.clock.clone(), runtime.rng.clone());
+    let cookie_signer = CookieSigner::new(
+        config
+            .secrets
+            .cookie
+            .iter()
+            .map(|s| s.as_bytes().to_vec())
+            .collect(),
+    )
+    .map_err(|_| ConfigError::Invalid {
+        key: "secrets.cookie".to_owned(),
+        problem: "at least one secret is required".to_owned(),
+    })?;
+    let identities = IdentityService::new(
+        schemas,
+        store.clone(),
+        runtime.clock.clone(),
+        runtime.rng.clone(),
+    );
     let sessions = SessionService::new(
         store.clone(),
         store,
         runtime.clock.clone(),
         runtime.rng.clone(),
-        SessionSettings { lifespan: config.session.lifespan.0 },
+        SessionSettings {
+            lifespan: config.session.lifespan.0,
+        },
     );
-    let services = Services { identities: identities.clone(), sessions: sessions.clone(), cookie_signer: cookie_signer.clone() };
+    let services = Services {
+        identities: identities.clone(),
+        sessions: sessions.clone(),
+        cookie_signer: cookie_signer.clone(),
+    };
     let settings = Arc::new(http_settings(&config, &public_base_url, &admin_base_url));
     let state = HttpState {
         identities,
@@ -127,7 +176,9 @@ pub async fn start(config: Config, runtime: Runtime) -> Result<Running, StartErr
         cookie_signer,
         settings,
     };
-    let workers = runtime.workers.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, usize::from));
+    let workers = runtime
+        .workers
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, usize::from));
     let public = clavis_http::public_server(state.clone(), public_listener, workers)
         .map_err(|e| StartError::Listener("public", e.to_string()))?;
     let admin = clavis_http::admin_server(state, admin_listener, workers)
@@ -146,24 +197,42 @@ pub async fn start(config: Config, runtime: Runtime) -> Result<Running, StartErr
 }
 
 fn bind(key: &'static str, host: &str, port: u16) -> Result<TcpListener, StartError> {
-    let addr = if host.contains(':') { format!("[{host}]:{port}") } else { format!("{host}:{port}") };
-    TcpListener::bind(&addr).map_err(|e| StartError::Bind { key, addr, reason: bind_reason(&e) })
+    let addr = if host.contains(':') {
+        format!("[{host}]:{port}")
+    } else {
+        format!("{host}:{port}")
+    };
+    TcpListener::bind(&addr).map_err(|e| StartError::Bind {
+        key,
+        addr,
+        reason: bind_reason(&e),
+    })
 }
 
 fn bind_reason(error: &std::io::Error) -> String {
     match error.kind() {
-        std::io::ErrorKind::AddrInUse => "the address is already in use by another program".to_owned(),
+        std::io::ErrorKind::AddrInUse => {
+            "the address is already in use by another program".to_owned()
+        }
         std::io::ErrorKind::AddrNotAvailable => "this machine has no such address".to_owned(),
-        std::io::ErrorKind::PermissionDenied => "permission denied (ports below 1024 need privileges)".to_owned(),
+        std::io::ErrorKind::PermissionDenied => {
+            "permission denied (ports below 1024 need privileges)".to_owned()
+        }
         _ => error.to_string(),
     }
 }
 
 fn local_addr(listener: &TcpListener) -> Result<SocketAddr, StartError> {
-    listener.local_addr().map_err(|e| StartError::Listener("bound", e.to_string()))
+    listener
+        .local_addr()
+        .map_err(|e| StartError::Listener("bound", e.to_string()))
 }
 
-fn base_url(key: &'static str, configured: Option<&Url>, addr: SocketAddr) -> Result<Url, StartError> {
+fn base_url(
+    key: &'static str,
+    configured: Option<&Url>,
+    addr: SocketAddr,
+) -> Result<Url, StartError> {
     if let Some(url) = configured {
         let mut url = url.clone();
         if !url.path().ends_with('/') {
@@ -177,8 +246,13 @@ fn base_url(key: &'static str, configured: Option<&Url>, addr: SocketAddr) -> Re
         std::net::IpAddr::V6(v6) => format!("[{v6}]"),
         std::net::IpAddr::V4(v4) => v4.to_string(),
     };
-    Url::parse(&format!("http://{host}:{}/", addr.port()))
-        .map_err(|e| ConfigError::Invalid { key: key.to_owned(), problem: e.to_string() }.into())
+    Url::parse(&format!("http://{host}:{}/", addr.port())).map_err(|e| {
+        ConfigError::Invalid {
+            key: key.to_owned(),
+            problem: e.to_string(),
+        }
+        .into()
+    })
 }
 
 fn http_settings(config: &Config, public: &Url, admin: &Url) -> HttpSettings {

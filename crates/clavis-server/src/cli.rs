@@ -76,16 +76,41 @@ pub enum CliError {
 /// Runs a parsed command line against the given environment.
 pub async fn run(cli: Cli, env: Vec<(String, String)>) -> Result<(), CliError> {
     match cli.command {
-        Command::Serve { dev, config, log_format } => {
-            let overrides = Overrides { dev: dev.then_some(true), log_format, ..Overrides::default() };
-            serve(ConfigSources { file: config, env, overrides }).await
+        Command::Serve {
+            dev,
+            config,
+            log_format,
+        } => {
+            let overrides = Overrides {
+                dev: dev.then_some(true),
+                log_format,
+                ..Overrides::default()
+            };
+            serve(ConfigSources {
+                file: config,
+                env,
+                overrides,
+            })
+            .await
         }
         Command::Migrate { dsn, config } => {
-            migrate(ConfigSources { file: config, env, overrides: Overrides { dsn, ..Overrides::default() } }).await
+            migrate(ConfigSources {
+                file: config,
+                env,
+                overrides: Overrides {
+                    dsn,
+                    ..Overrides::default()
+                },
+            })
+            .await
         }
-        Command::Config { command: ConfigCommand::Check { file } } => {
-            config_check(ConfigSources { file, env, overrides: Overrides::default() })
-        }
+        Command::Config {
+            command: ConfigCommand::Check { file },
+        } => config_check(ConfigSources {
+            file,
+            env,
+            overrides: Overrides::default(),
+        }),
     }
 }
 
@@ -98,7 +123,11 @@ async fn serve(sources: ConfigSources) -> Result<(), CliError> {
     }
     let runtime = Runtime::default();
     if config.dev {
-        let notes = dev::prepare(&mut config, std::path::Path::new(dev::DATA_DIR), runtime.rng.as_ref())?;
+        let notes = dev::prepare(
+            &mut config,
+            std::path::Path::new(dev::DATA_DIR),
+            runtime.rng.as_ref(),
+        )?;
         tracing::warn!("development mode: do not use --dev in production");
         if let Some(path) = notes.generated_secrets {
             tracing::warn!(file = %path.display(), "generated cookie and cipher secrets; keep this file private");
@@ -112,7 +141,10 @@ async fn serve(sources: ConfigSources) -> Result<(), CliError> {
     shutdown_signal().await;
     tracing::info!("shutting down: finishing in-flight requests");
     running.stop(true).await;
-    running.wait().await.map_err(|e| CliError::Other(format!("a listener failed: {e}")))?;
+    running
+        .wait()
+        .await
+        .map_err(|e| CliError::Other(format!("a listener failed: {e}")))?;
     tracing::info!("stopped");
     Ok(())
 }
@@ -155,7 +187,8 @@ async fn migrate(sources: ConfigSources) -> Result<(), CliError> {
     logging::init(&config.log);
     let dsn = config.dsn.ok_or_else(|| ConfigError::Invalid {
         key: "dsn".to_owned(),
-        problem: "is not set; pass --dsn, set CLAVIS_DSN or put `dsn:` in the configuration file".to_owned(),
+        problem: "is not set; pass --dsn, set CLAVIS_DSN or put `dsn:` in the configuration file"
+            .to_owned(),
     })?;
     let database = Database::connect(&dsn).await?;
     let before = database.migration_status().await?;
@@ -163,13 +196,22 @@ async fn migrate(sources: ConfigSources) -> Result<(), CliError> {
     if before.pending.is_empty() {
         println!("The database schema is up to date; nothing to apply.");
     } else {
-        println!("Applied {} migration(s): {}", before.pending.len(), before.pending.join(", "));
+        println!(
+            "Applied {} migration(s): {}",
+            before.pending.len(),
+            before.pending.join(", ")
+        );
     }
     Ok(())
 }
 
 fn config_check(sources: ConfigSources) -> Result<(), CliError> {
-    let described = sources.file.as_ref().map_or("defaults and environment".to_owned(), |f| f.display().to_string());
+    let described = sources
+        .file
+        .as_ref()
+        .map_or("defaults and environment".to_owned(), |f| {
+            f.display().to_string()
+        });
     let config = config::load(&sources)?.config;
     config.validate_for_serve()?;
     let documents = config::load_schema_documents(&config.identity).map_err(StartError::from)?;

@@ -35,7 +35,10 @@ pub struct DevNotes {
 
 /// Fills in what `--dev` may default: the DSN and missing secrets (generated once, then kept).
 pub fn prepare(config: &mut Config, data_dir: &Path, rng: &dyn Rng) -> Result<DevNotes, DevError> {
-    let fail = |problem: String| DevError { path: data_dir.to_owned(), problem };
+    let fail = |problem: String| DevError {
+        path: data_dir.to_owned(),
+        problem,
+    };
     let mut notes = DevNotes::default();
     std::fs::create_dir_all(data_dir).map_err(|e| fail(e.to_string()))?;
     if config.dsn.is_none() {
@@ -48,12 +51,22 @@ pub fn prepare(config: &mut Config, data_dir: &Path, rng: &dyn Rng) -> Result<De
         let stored = if path.exists() {
             let text = std::fs::read_to_string(&path).map_err(|e| fail(e.to_string()))?;
             notes.loaded_secrets = Some(path.clone());
-            serde_json::from_str::<StoredSecrets>(&text)
-                .map_err(|e| fail(format!("{} is not readable ({e}); delete it to generate new secrets", path.display())))?
+            serde_json::from_str::<StoredSecrets>(&text).map_err(|e| {
+                fail(format!(
+                    "{} is not readable ({e}); delete it to generate new secrets",
+                    path.display()
+                ))
+            })?
         } else {
-            let stored = StoredSecrets { cookie: vec![secret(rng)], cipher: vec![secret(rng)] };
-            write_private(&path, &serde_json::to_string_pretty(&stored).map_err(|e| fail(e.to_string()))?)
-                .map_err(|e| fail(e.to_string()))?;
+            let stored = StoredSecrets {
+                cookie: vec![secret(rng)],
+                cipher: vec![secret(rng)],
+            };
+            write_private(
+                &path,
+                &serde_json::to_string_pretty(&stored).map_err(|e| fail(e.to_string()))?,
+            )
+            .map_err(|e| fail(e.to_string()))?;
             notes.generated_secrets = Some(path.clone());
             stored
         };
@@ -93,13 +106,19 @@ mod tests {
     #[test]
     fn secrets_are_generated_once_and_reused() {
         let dir = tempfile::tempdir().unwrap();
-        let mut first = Config { dev: true, ..Config::default() };
+        let mut first = Config {
+            dev: true,
+            ..Config::default()
+        };
         let notes = prepare(&mut first, dir.path(), &OsRng).unwrap();
         assert!(notes.generated_secrets.is_some());
         assert!(first.dsn.as_deref().unwrap().starts_with("sqlite://"));
         assert!(first.secrets.cookie[0].len() >= 32);
 
-        let mut second = Config { dev: true, ..Config::default() };
+        let mut second = Config {
+            dev: true,
+            ..Config::default()
+        };
         let notes = prepare(&mut second, dir.path(), &OsRng).unwrap();
         assert!(notes.generated_secrets.is_none());
         assert!(notes.loaded_secrets.is_some());
@@ -110,11 +129,18 @@ mod tests {
     #[test]
     fn configured_dsn_and_secrets_are_kept() {
         let dir = tempfile::tempdir().unwrap();
-        let mut config = Config { dev: true, dsn: Some("memory".into()), ..Config::default() };
+        let mut config = Config {
+            dev: true,
+            dsn: Some("memory".into()),
+            ..Config::default()
+        };
         config.secrets.cookie = vec!["configured-secret-123".into()];
         prepare(&mut config, dir.path(), &OsRng).unwrap();
         assert_eq!(config.dsn.as_deref(), Some("memory"));
-        assert_eq!(config.secrets.cookie, vec!["configured-secret-123".to_owned()]);
+        assert_eq!(
+            config.secrets.cookie,
+            vec!["configured-secret-123".to_owned()]
+        );
         assert!(!config.secrets.cipher.is_empty());
     }
 
@@ -123,8 +149,19 @@ mod tests {
     fn secrets_file_is_private() {
         use std::os::unix::fs::PermissionsExt;
         let dir = tempfile::tempdir().unwrap();
-        prepare(&mut Config { dev: true, ..Config::default() }, dir.path(), &OsRng).unwrap();
-        let mode = std::fs::metadata(dir.path().join("secrets.json")).unwrap().permissions().mode();
+        prepare(
+            &mut Config {
+                dev: true,
+                ..Config::default()
+            },
+            dir.path(),
+            &OsRng,
+        )
+        .unwrap();
+        let mode = std::fs::metadata(dir.path().join("secrets.json"))
+            .unwrap()
+            .permissions()
+            .mode();
         assert_eq!(mode & 0o777, 0o600);
     }
 }

@@ -54,25 +54,34 @@ impl Database {
         match kind {
             DatabaseKind::Sqlite => {
                 let connections = if url.contains(":memory:") { 1 } else { 8 };
-                options.max_connections(connections).map_sqlx_sqlite_opts(|o| {
-                    o.journal_mode(SqliteJournalMode::Wal)
-                        .synchronous(SqliteSynchronous::Normal)
-                        .foreign_keys(true)
-                        .busy_timeout(Duration::from_secs(5))
-                });
+                options
+                    .max_connections(connections)
+                    .map_sqlx_sqlite_opts(|o| {
+                        o.journal_mode(SqliteJournalMode::Wal)
+                            .synchronous(SqliteSynchronous::Normal)
+                            .foreign_keys(true)
+                            .busy_timeout(Duration::from_secs(5))
+                    });
             }
             DatabaseKind::Postgres => {
                 options.max_connections(16).min_connections(0);
             }
         }
-        let connection = sea_orm::Database::connect(options).await.map_err(|e| {
-            ConnectError::Unreachable { dsn: redact(dsn), reason: describe(&e) }
-        })?;
+        let connection =
+            sea_orm::Database::connect(options)
+                .await
+                .map_err(|e| ConnectError::Unreachable {
+                    dsn: redact(dsn),
+                    reason: describe(&e),
+                })?;
         // A pool connects lazily for some engines; ask once so a bad address fails here.
-        connection.ping().await.map_err(|e| ConnectError::Unreachable {
-            dsn: redact(dsn),
-            reason: describe(&e),
-        })?;
+        connection
+            .ping()
+            .await
+            .map_err(|e| ConnectError::Unreachable {
+                dsn: redact(dsn),
+                reason: describe(&e),
+            })?;
         Ok(Self { kind, connection })
     }
 
@@ -88,7 +97,9 @@ impl Database {
         let pending = Migrator::get_pending_migrations(&self.connection)
             .await
             .map_err(|e| ConnectError::Migration(describe(&e)))?;
-        Ok(MigrationStatus { pending: pending.iter().map(|m| m.name().to_owned()).collect() })
+        Ok(MigrationStatus {
+            pending: pending.iter().map(|m| m.name().to_owned()).collect(),
+        })
     }
 
     /// Whether the database answers a trivial query.
@@ -146,10 +157,22 @@ mod tests {
     #[test]
     fn classify_accepts_supported_engines() {
         assert_eq!(classify("memory").unwrap().0, DatabaseKind::Sqlite);
-        assert_eq!(classify("sqlite://x.db?mode=rwc").unwrap().0, DatabaseKind::Sqlite);
-        assert_eq!(classify("postgres://u@h:5432/d").unwrap().0, DatabaseKind::Postgres);
-        assert!(matches!(classify("mysql://u@h/d"), Err(ConnectError::Unsupported(_))));
-        assert!(matches!(classify("nonsense"), Err(ConnectError::Unsupported(_))));
+        assert_eq!(
+            classify("sqlite://x.db?mode=rwc").unwrap().0,
+            DatabaseKind::Sqlite
+        );
+        assert_eq!(
+            classify("postgres://u@h:5432/d").unwrap().0,
+            DatabaseKind::Postgres
+        );
+        assert!(matches!(
+            classify("mysql://u@h/d"),
+            Err(ConnectError::Unsupported(_))
+        ));
+        assert!(matches!(
+            classify("nonsense"),
+            Err(ConnectError::Unsupported(_))
+        ));
     }
 
     #[test]

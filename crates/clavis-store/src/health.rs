@@ -17,7 +17,11 @@ impl Readiness for Database {
                 Ok(status) => {
                     problems.insert(
                         "migrations".to_owned(),
-                        format!("{} pending: {}", status.pending.len(), status.pending.join(", ")),
+                        format!(
+                            "{} pending: {}",
+                            status.pending.len(),
+                            status.pending.join(", ")
+                        ),
                     );
                 }
                 Err(e) => {
@@ -25,6 +29,10 @@ impl Readiness for Database {
                 }
             }
         }
-        if problems.is_empty() { Ok(()) } else { Err(problems) }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(problems)
+        }
     }
 }

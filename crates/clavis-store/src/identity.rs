@@ -76,12 +76,21 @@ impl IdentityStore for Store {
                 .await
                 .map_err(storage_error)?
         };
-        identity_from_rows(IdentityRows { identity, verifiable, recovery, credentials, identifiers })
-            .map(Some)
+        identity_from_rows(IdentityRows {
+            identity,
+            verifiable,
+            recovery,
+            credentials,
+            identifiers,
+        })
+        .map(Some)
     }
 }
 
-async fn insert_addresses(txn: &impl ConnectionTrait, identity: &Identity) -> Result<(), StorageError> {
+async fn insert_addresses(
+    txn: &impl ConnectionTrait,
+    identity: &Identity,
+) -> Result<(), StorageError> {
     for a in &identity.verifiable_addresses {
         identity_verifiable_addresses::Entity::insert(identity_verifiable_addresses::ActiveModel {
             id: Set(a.id.as_uuid()),
@@ -114,7 +123,10 @@ async fn insert_addresses(txn: &impl ConnectionTrait, identity: &Identity) -> Re
     Ok(())
 }
 
-async fn insert_credentials(txn: &impl ConnectionTrait, identity: &Identity) -> Result<(), StorageError> {
+async fn insert_credentials(
+    txn: &impl ConnectionTrait,
+    identity: &Identity,
+) -> Result<(), StorageError> {
     for credential in identity.credentials.values() {
         let credential_id = Uuid::new_v4();
         identity_credentials::Entity::insert(identity_credentials::ActiveModel {
@@ -130,13 +142,15 @@ async fn insert_credentials(txn: &impl ConnectionTrait, identity: &Identity) -> 
         .await
         .map_err(storage_error)?;
         for identifier in &credential.identifiers {
-            identity_credential_identifiers::Entity::insert(identity_credential_identifiers::ActiveModel {
-                id: Set(Uuid::new_v4()),
-                credential_id: Set(credential_id),
-                kind: Set(credential.kind.as_str().to_owned()),
-                identifier: Set(identifier.clone()),
-                created_at: Set(credential.created_at),
-            })
+            identity_credential_identifiers::Entity::insert(
+                identity_credential_identifiers::ActiveModel {
+                    id: Set(Uuid::new_v4()),
+                    credential_id: Set(credential_id),
+                    kind: Set(credential.kind.as_str().to_owned()),
+                    identifier: Set(identifier.clone()),
+                    created_at: Set(credential.created_at),
+                },
+            )
             .exec_without_returning(txn)
             .await
             .map_err(storage_error)?;

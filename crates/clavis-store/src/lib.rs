@@ -6,8 +6,8 @@
 //! [`clavis_core::StorageError`] (or [`ConnectError`] at start-up).
 
 mod connect;
-mod health;
 pub mod entity;
+mod health;
 mod identity;
 mod row;
 mod session;

@@ -71,22 +71,43 @@ fn seeds(engine: Engine) -> Vec<(&'static str, Vec<String>)> {
 async fn replay(db: &Database, engine: Engine) {
     let seeds = seeds(engine);
     let migrations = Migrator::migrations();
-    assert_eq!(seeds.len(), migrations.len(), "every migration needs seed rows in migratest.rs");
+    assert_eq!(
+        seeds.len(),
+        migrations.len(),
+        "every migration needs seed rows in migratest.rs"
+    );
     for (migration, (name, statements)) in migrations.iter().zip(&seeds) {
-        assert_eq!(migration.name(), *name, "seed rows are listed in migration order");
+        assert_eq!(
+            migration.name(),
+            *name,
+            "seed rows are listed in migration order"
+        );
         Migrator::up(&db.connection, Some(1)).await.unwrap();
         for sql in statements {
-            db.connection.execute_unprepared(sql).await.unwrap_or_else(|e| panic!("{name}: {e}\n{sql}"));
+            db.connection
+                .execute_unprepared(sql)
+                .await
+                .unwrap_or_else(|e| panic!("{name}: {e}\n{sql}"));
         }
     }
     assert!(db.migration_status().await.unwrap().pending.is_empty());
 
     let store = Store::new(db.connection.clone());
     let id = IdentityId(Uuid::parse_str("0e0e0e0e-0000-4000-8000-000000000001").unwrap());
-    let identity = store.get_identity(id).await.unwrap().expect("seeded identity");
+    let identity = store
+        .get_identity(id)
+        .await
+        .unwrap()
+        .expect("seeded identity");
     assert_eq!(identity.traits["email"], "seed@example.org");
-    assert_eq!(identity.metadata_admin, Some(serde_json::json!({"note": 1})));
-    assert_eq!(identity.credentials[&CredentialKind::Password].identifiers, vec!["seed@example.org"]);
+    assert_eq!(
+        identity.metadata_admin,
+        Some(serde_json::json!({"note": 1}))
+    );
+    assert_eq!(
+        identity.credentials[&CredentialKind::Password].identifiers,
+        vec!["seed@example.org"]
+    );
     assert_eq!(identity.verifiable_addresses.len(), 1);
     assert_eq!(identity.recovery_addresses.len(), 1);
     let session = store
@@ -97,7 +118,10 @@ async fn replay(db: &Database, engine: Engine) {
     assert_eq!(session.identity_id, id);
     assert_eq!(session.authentication_methods[0].method, "password");
     assert_eq!(session.devices[0].user_agent.as_deref(), Some("seed-agent"));
-    let flows = crate::entity::selfservice_flows::Entity::find().all(&db.connection).await.unwrap();
+    let flows = crate::entity::selfservice_flows::Entity::find()
+        .all(&db.connection)
+        .await
+        .unwrap();
     assert_eq!(flows.len(), 1);
     assert_eq!(flows[0].kind, "login");
 }
@@ -107,9 +131,12 @@ use sea_orm::EntityTrait;
 #[tokio::test]
 async fn migrations_replay_seed_rows_on_sqlite() {
     let dir = tempfile::tempdir().unwrap();
-    let db = Database::connect(&format!("sqlite://{}/replay.sqlite?mode=rwc", dir.path().display()))
-        .await
-        .unwrap();
+    let db = Database::connect(&format!(
+        "sqlite://{}/replay.sqlite?mode=rwc",
+        dir.path().display()
+    ))
+    .await
+    .unwrap();
     replay(&db, Engine::Sqlite).await;
 }
 
@@ -121,7 +148,11 @@ async fn migrations_replay_seed_rows_on_postgres() {
     };
     let name = format!("clavis_replay_{}", Uuid::new_v4().simple());
     let admin = Database::connect(&base).await.unwrap();
-    admin.connection.execute_unprepared(&format!("CREATE DATABASE \"{name}\"")).await.unwrap();
+    admin
+        .connection
+        .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+        .await
+        .unwrap();
     let mut url = url::Url::parse(&base).unwrap();
     url.set_path(&format!("/{name}"));
     let db = Database::connect(url.as_str()).await.unwrap();

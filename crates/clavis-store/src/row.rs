@@ -11,10 +11,10 @@ use clavis_core::identity::{
 };
 use clavis_core::session::{Device, Session};
 use clavis_types::IdentityId;
+use clavis_types::SessionId;
 use clavis_types::id::{AddressId, DeviceId};
 use clavis_types::identity::IdentityState;
 use clavis_types::session::{Aal, AuthenticationMethod};
-use clavis_types::SessionId;
 use sea_orm::{DbErr, SqlErr};
 use std::collections::BTreeMap;
 
@@ -92,7 +92,8 @@ pub fn identity_from_rows(rows: IdentityRows) -> Result<Identity, StorageError> 
         .collect::<Result<Vec<_>, StorageError>>()?;
     let mut credentials = BTreeMap::new();
     for c in rows.credentials {
-        let kind = CredentialKind::parse(&c.kind).ok_or_else(|| corrupt("credential kind", &c.kind))?;
+        let kind =
+            CredentialKind::parse(&c.kind).ok_or_else(|| corrupt("credential kind", &c.kind))?;
         let identifiers = rows
             .identifiers
             .iter()

@@ -44,7 +44,11 @@ impl Store {
 
 #[async_trait]
 impl SessionStore for Store {
-    async fn insert_session(&self, session: &Session, token: &TokenDigest) -> Result<(), StorageError> {
+    async fn insert_session(
+        &self,
+        session: &Session,
+        token: &TokenDigest,
+    ) -> Result<(), StorageError> {
         let methods = serde_json::to_value(&session.authentication_methods)
             .map_err(|e| StorageError::Corrupt(e.to_string()))?;
         let txn = self.db.begin().await.map_err(storage_error)?;
@@ -80,7 +84,10 @@ impl SessionStore for Store {
         txn.commit().await.map_err(storage_error)
     }
 
-    async fn find_session_by_token(&self, token: &TokenDigest) -> Result<Option<Session>, StorageError> {
+    async fn find_session_by_token(
+        &self,
+        token: &TokenDigest,
+    ) -> Result<Option<Session>, StorageError> {
         let row = sessions::Entity::find()
             .filter(sessions::Column::TokenDigest.eq(token.as_str()))
             .one(&self.db)
@@ -115,7 +122,11 @@ impl SessionStore for Store {
         self.with_devices(rows).await
     }
 
-    async fn revoke_session(&self, identity: IdentityId, id: SessionId) -> Result<bool, StorageError> {
+    async fn revoke_session(
+        &self,
+        identity: IdentityId,
+        id: SessionId,
+    ) -> Result<bool, StorageError> {
         let result = sessions::Entity::update_many()
             .col_expr(sessions::Column::Active, Expr::value(false))
             .filter(sessions::Column::Id.eq(id.as_uuid()))
@@ -127,7 +138,11 @@ impl SessionStore for Store {
         Ok(result.rows_affected == 1)
     }
 
-    async fn revoke_sessions_except(&self, identity: IdentityId, keep: SessionId) -> Result<u64, StorageError> {
+    async fn revoke_sessions_except(
+        &self,
+        identity: IdentityId,
+        keep: SessionId,
+    ) -> Result<u64, StorageError> {
         let result = sessions::Entity::update_many()
             .col_expr(sessions::Column::Active, Expr::value(false))
             .filter(sessions::Column::IdentityId.eq(identity.as_uuid()))

@@ -29,7 +29,9 @@ pub struct TestDatabase {
 
 impl std::fmt::Debug for TestDatabase {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TestDatabase").field("engine", &self.engine).finish_non_exhaustive()
+        f.debug_struct("TestDatabase")
+            .field("engine", &self.engine)
+            .finish_non_exhaustive()
     }
 }
 
@@ -75,17 +77,24 @@ impl TestDatabase {
     /// A fresh, migrated PostgreSQL database on the server `base_url` names.
     pub async fn postgres(base_url: &str) -> Self {
         let name = format!("clavis_t_{}", Uuid::new_v4().simple());
-        let admin = Database::connect(base_url).await.unwrap_or_else(|e| fail("reach PostgreSQL", e));
+        let admin = Database::connect(base_url)
+            .await
+            .unwrap_or_else(|e| fail("reach PostgreSQL", e));
         admin
             .connection
             .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
             .await
             .unwrap_or_else(|e| fail("create a test database", e));
         drop(admin);
-        let mut url = url::Url::parse(base_url).unwrap_or_else(|e| fail("parse the PostgreSQL URL", e));
+        let mut url =
+            url::Url::parse(base_url).unwrap_or_else(|e| fail("parse the PostgreSQL URL", e));
         url.set_path(&format!("/{name}"));
-        let db = Database::connect(url.as_str()).await.unwrap_or_else(|e| fail("open the test database", e));
-        db.migrate().await.unwrap_or_else(|e| fail("migrate the test database", e));
+        let db = Database::connect(url.as_str())
+            .await
+            .unwrap_or_else(|e| fail("open the test database", e));
+        db.migrate()
+            .await
+            .unwrap_or_else(|e| fail("migrate the test database", e));
         db.connection.close_by_ref().await.ok();
         Self {
             dsn: url.to_string(),
@@ -105,9 +114,22 @@ impl TestDatabase {
         self.engine
     }
 
+    /// Runs one SQL statement on this database (test set-up that HTTP cannot express).
+    pub async fn execute(&self, sql: &str) {
+        let connection = self.connect().await;
+        connection
+            .execute_unprepared(sql)
+            .await
+            .unwrap_or_else(|e| fail("run test set-up SQL", e));
+        connection.close_by_ref().await.ok();
+    }
+
     /// Opens a pool on this database.
     pub async fn connect(&self) -> DatabaseConnection {
-        Database::connect(&self.dsn).await.unwrap_or_else(|e| fail("open the test database", e)).connection
+        Database::connect(&self.dsn)
+            .await
+            .unwrap_or_else(|e| fail("open the test database", e))
+            .connection
     }
 }
 
@@ -119,13 +141,20 @@ impl Drop for TestDatabase {
         // Drop runs inside the test's runtime, which cannot block on a future: drop the
         // database from a short-lived runtime on its own thread.
         let cleanup = std::thread::spawn(move || {
-            let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
+            let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
                 return;
             };
             runtime.block_on(async move {
                 if let Ok(admin) = Database::connect(&base_url).await {
                     let sql = format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)");
-                    let _ = tokio::time::timeout(Duration::from_secs(10), admin.connection.execute_unprepared(&sql)).await;
+                    let _ = tokio::time::timeout(
+                        Duration::from_secs(10),
+                        admin.connection.execute_unprepared(&sql),
+                    )
+                    .await;
                 }
             });
         });
@@ -143,7 +172,9 @@ async fn migrated_sqlite_template() -> (tempfile::TempDir, PathBuf) {
     let db = Database::connect(&format!("sqlite://{}?mode=rwc", work.display()))
         .await
         .unwrap_or_else(|e| fail("create the SQLite template", e));
-    db.migrate().await.unwrap_or_else(|e| fail("migrate the SQLite template", e));
+    db.migrate()
+        .await
+        .unwrap_or_else(|e| fail("migrate the SQLite template", e));
     // VACUUM INTO writes a self-contained file with no WAL side files to copy along.
     db.connection
         .execute_unprepared(&format!("VACUUM INTO '{}'", escape_sql(&template)))

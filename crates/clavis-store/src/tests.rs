@@ -105,7 +105,13 @@ async fn identity_round_trips_with_addresses_and_credentials() {
         store.insert_identity(&original).await.unwrap();
         let read = store.get_identity(original.id).await.unwrap().unwrap();
         assert_eq!(read, original);
-        assert!(store.get_identity(IdentityId(Uuid::new_v4())).await.unwrap().is_none());
+        assert!(
+            store
+                .get_identity(IdentityId(Uuid::new_v4()))
+                .await
+                .unwrap()
+                .is_none()
+        );
     })
     .await;
 }
@@ -113,7 +119,10 @@ async fn identity_round_trips_with_addresses_and_credentials() {
 #[tokio::test]
 async fn duplicate_identifier_is_a_conflict_and_writes_nothing() {
     each_database(async |store| {
-        store.insert_identity(&identity("dup@example.org")).await.unwrap();
+        store
+            .insert_identity(&identity("dup@example.org"))
+            .await
+            .unwrap();
         let second = identity("dup@example.org");
         let err = store.insert_identity(&second).await.unwrap_err();
         assert!(matches!(err, StorageError::Conflict(_)), "{err:?}");
@@ -131,23 +140,56 @@ async fn session_found_by_digest_listed_and_revoked() {
         let other = session(owner.id, 3600);
         let expired = session(owner.id, 10);
         for (s, token) in [(&current, "a"), (&other, "b"), (&expired, "c")] {
-            store.insert_session(s, &TokenDigest::of(token.as_bytes())).await.unwrap();
+            store
+                .insert_session(s, &TokenDigest::of(token.as_bytes()))
+                .await
+                .unwrap();
         }
-        let found = store.find_session_by_token(&TokenDigest::of(b"a")).await.unwrap().unwrap();
+        let found = store
+            .find_session_by_token(&TokenDigest::of(b"a"))
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(found, current);
-        assert!(store.find_session_by_token(&TokenDigest::of(b"zz")).await.unwrap().is_none());
+        assert!(
+            store
+                .find_session_by_token(&TokenDigest::of(b"zz"))
+                .await
+                .unwrap()
+                .is_none()
+        );
 
-        let listed = store.list_active_sessions(owner.id, at(100), None, 10).await.unwrap();
+        let listed = store
+            .list_active_sessions(owner.id, at(100), None, 10)
+            .await
+            .unwrap();
         let mut expected = vec![current.id, other.id];
         expected.sort();
         assert_eq!(listed.iter().map(|s| s.id).collect::<Vec<_>>(), expected);
 
         assert!(store.revoke_session(owner.id, other.id).await.unwrap());
         assert!(!store.revoke_session(owner.id, other.id).await.unwrap());
-        assert!(!store.revoke_session(IdentityId(Uuid::new_v4()), current.id).await.unwrap());
-        assert_eq!(store.revoke_sessions_except(owner.id, current.id).await.unwrap(), 1);
-        let after = store.list_active_sessions(owner.id, at(0) + TimeDelta::seconds(1), None, 10).await.unwrap();
-        assert_eq!(after.iter().map(|s| s.id).collect::<Vec<_>>(), vec![current.id]);
+        assert!(
+            !store
+                .revoke_session(IdentityId(Uuid::new_v4()), current.id)
+                .await
+                .unwrap()
+        );
+        assert_eq!(
+            store
+                .revoke_sessions_except(owner.id, current.id)
+                .await
+                .unwrap(),
+            1
+        );
+        let after = store
+            .list_active_sessions(owner.id, at(0) + TimeDelta::seconds(1), None, 10)
+            .await
+            .unwrap();
+        assert_eq!(
+            after.iter().map(|s| s.id).collect::<Vec<_>>(),
+            vec![current.id]
+        );
     })
     .await;
 }
@@ -157,8 +199,14 @@ async fn duplicate_token_digest_is_refused() {
     each_database(async |store| {
         let owner = identity("digest@example.org");
         store.insert_identity(&owner).await.unwrap();
-        store.insert_session(&session(owner.id, 10), &TokenDigest::of(b"same")).await.unwrap();
-        let err = store.insert_session(&session(owner.id, 10), &TokenDigest::of(b"same")).await.unwrap_err();
+        store
+            .insert_session(&session(owner.id, 10), &TokenDigest::of(b"same"))
+            .await
+            .unwrap();
+        let err = store
+            .insert_session(&session(owner.id, 10), &TokenDigest::of(b"same"))
+            .await
+            .unwrap_err();
         assert!(matches!(err, StorageError::Conflict(_)), "{err:?}");
     })
     .await;

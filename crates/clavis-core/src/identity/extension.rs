@@ -50,7 +50,10 @@ impl TraitsExtract {
 }
 
 fn push_address(list: &mut Vec<(AddressVia, String)>, via: AddressVia, value: String) {
-    if !list.iter().any(|(v, existing)| *v == via && *existing == value) {
+    if !list
+        .iter()
+        .any(|(v, existing)| *v == via && *existing == value)
+    {
         list.push((via, value));
     }
 }
@@ -76,9 +79,10 @@ fn walk(root: &Value, node: &Value, value: &Value, out: &mut TraitsExtract, dept
         let normalised = normalise(node, text);
         apply(ext, normalised, out);
     }
-    if let (Some(properties), Some(object)) =
-        (node.get("properties").and_then(Value::as_object), value.as_object())
-    {
+    if let (Some(properties), Some(object)) = (
+        node.get("properties").and_then(Value::as_object),
+        value.as_object(),
+    ) {
         for (name, child) in properties {
             if let Some(child_value) = object.get(name) {
                 walk(root, child, child_value, out, depth + 1);
@@ -95,7 +99,11 @@ fn walk(root: &Value, node: &Value, value: &Value, out: &mut TraitsExtract, dept
 fn resolve<'a>(root: &'a Value, node: &'a Value) -> &'a Value {
     let mut current = node;
     for _ in 0..MAX_DEPTH {
-        match current.get("$ref").and_then(Value::as_str).and_then(|r| r.strip_prefix('#')) {
+        match current
+            .get("$ref")
+            .and_then(Value::as_str)
+            .and_then(|r| r.strip_prefix('#'))
+        {
             Some(pointer) => match root.pointer(pointer) {
                 Some(target) => current = target,
                 None => return current,
@@ -117,7 +125,11 @@ fn normalise(node: &Value, text: &str) -> String {
 
 fn apply(ext: &Value, value: String, out: &mut TraitsExtract) {
     let flag = |path: &str| ext.pointer(path).and_then(Value::as_bool).unwrap_or(false);
-    let via = |path: &str| ext.pointer(path).and_then(Value::as_str).and_then(AddressVia::parse);
+    let via = |path: &str| {
+        ext.pointer(path)
+            .and_then(Value::as_str)
+            .and_then(AddressVia::parse)
+    };
     if flag("/credentials/password/identifier") {
         out.push_identifier(CredentialKind::Password, value.clone());
     }

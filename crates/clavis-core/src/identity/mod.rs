@@ -18,9 +18,9 @@ use crate::random::{Rng, uuid_v4};
 use crate::storage::StorageError;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use clavis_types::IdentityId;
 use clavis_types::id::AddressId;
 use clavis_types::identity::IdentityState;
-use clavis_types::IdentityId;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -195,7 +195,12 @@ impl IdentityService {
         clock: Arc<dyn Clock>,
         rng: Arc<dyn Rng>,
     ) -> Self {
-        Self { schemas, store, clock, rng }
+        Self {
+            schemas,
+            store,
+            clock,
+            rng,
+        }
     }
 
     /// The identity schemas in force.
@@ -205,12 +210,16 @@ impl IdentityService {
 
     /// Validates the traits, derives addresses and identifiers, and stores the identity.
     pub async fn create(&self, new: NewIdentity) -> Result<Identity, CoreError> {
-        let schema_id = new.schema_id.unwrap_or_else(|| self.schemas.default_id().to_owned());
+        let schema_id = new
+            .schema_id
+            .unwrap_or_else(|| self.schemas.default_id().to_owned());
         let schema = self
             .schemas
             .get(&schema_id)
             .ok_or_else(|| CoreError::SchemaNotFound(schema_id.clone()))?;
-        let extract = schema.validate_traits(&new.traits).map_err(CoreError::TraitsInvalid)?;
+        let extract = schema
+            .validate_traits(&new.traits)
+            .map_err(CoreError::TraitsInvalid)?;
         let now = self.clock.now();
         let identity = Identity {
             id: IdentityId(uuid_v4(self.rng.as_ref())),
@@ -233,7 +242,10 @@ impl IdentityService {
 
     /// Reads one identity.
     pub async fn get(&self, id: IdentityId) -> Result<Identity, CoreError> {
-        self.store.get_identity(id).await?.ok_or(CoreError::IdentityNotFound)
+        self.store
+            .get_identity(id)
+            .await?
+            .ok_or(CoreError::IdentityNotFound)
     }
 
     fn verifiable_addresses(
@@ -257,7 +269,11 @@ impl IdentityService {
             .collect()
     }
 
-    fn recovery_addresses(&self, extract: &TraitsExtract, now: DateTime<Utc>) -> Vec<RecoveryAddress> {
+    fn recovery_addresses(
+        &self,
+        extract: &TraitsExtract,
+        now: DateTime<Utc>,
+    ) -> Vec<RecoveryAddress> {
         extract
             .recovery_addresses
             .iter()

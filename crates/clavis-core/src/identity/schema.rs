@@ -47,7 +47,9 @@ pub struct IdentitySchema {
 
 impl std::fmt::Debug for IdentitySchema {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("IdentitySchema").field("id", &self.id).finish_non_exhaustive()
+        f.debug_struct("IdentitySchema")
+            .field("id", &self.id)
+            .finish_non_exhaustive()
     }
 }
 
@@ -101,21 +103,28 @@ impl SchemaRegistry {
                 .should_validate_formats(true)
                 .offline()
                 .build(&raw)
-                .map_err(|e| SchemaError::Invalid { id: id.clone(), problems: e.to_string() })?;
+                .map_err(|e| SchemaError::Invalid {
+                    id: id.clone(),
+                    problems: e.to_string(),
+                })?;
             compiled.push(IdentitySchema { id, raw, validator });
         }
         if !compiled.iter().any(|s| s.id == default_id) {
             return Err(SchemaError::UnknownDefault(default_id.to_owned()));
         }
-        Ok(Self { default_id: default_id.to_owned(), schemas: compiled })
+        Ok(Self {
+            default_id: default_id.to_owned(),
+            schemas: compiled,
+        })
     }
 
     /// The registry holding only the shipped default schema.
     pub fn builtin() -> Result<Self, SchemaError> {
-        let raw: Value = serde_json::from_str(DEFAULT_SCHEMA).map_err(|e| SchemaError::Invalid {
-            id: DEFAULT_SCHEMA_ID.to_owned(),
-            problems: e.to_string(),
-        })?;
+        let raw: Value =
+            serde_json::from_str(DEFAULT_SCHEMA).map_err(|e| SchemaError::Invalid {
+                id: DEFAULT_SCHEMA_ID.to_owned(),
+                problems: e.to_string(),
+            })?;
         Self::new(DEFAULT_SCHEMA_ID, vec![(DEFAULT_SCHEMA_ID.to_owned(), raw)])
     }
 
@@ -166,14 +175,20 @@ impl MetaSchema {
             .iter_errors(raw)
             .map(|e| {
                 let at = e.instance_path().as_str().to_owned();
-                if at.is_empty() { e.to_string() } else { format!("{e} (at {at})") }
+                if at.is_empty() {
+                    e.to_string()
+                } else {
+                    format!("{e} (at {at})")
+                }
             })
             .collect();
         if problems.is_empty() {
             Ok(())
         } else {
-            Err(SchemaError::Invalid { id: id.to_owned(), problems: problems.join("; ") })
+            Err(SchemaError::Invalid {
+                id: id.to_owned(),
+                problems: problems.join("; "),
+            })
         }
     }
 }
-

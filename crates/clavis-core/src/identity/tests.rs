@@ -29,20 +29,30 @@ fn default_schema_derives_identifier_and_addresses_normalised() {
         extract.identifiers.get(&CredentialKind::Password),
         Some(&vec!["alice@example.org".to_owned()])
     );
-    assert_eq!(extract.verifiable_addresses, vec![(AddressVia::Email, "alice@example.org".to_owned())]);
-    assert_eq!(extract.recovery_addresses, vec![(AddressVia::Email, "alice@example.org".to_owned())]);
+    assert_eq!(
+        extract.verifiable_addresses,
+        vec![(AddressVia::Email, "alice@example.org".to_owned())]
+    );
+    assert_eq!(
+        extract.recovery_addresses,
+        vec![(AddressVia::Email, "alice@example.org".to_owned())]
+    );
 }
 
 #[test]
 fn default_schema_rejects_bad_email_missing_email_and_unknown_trait() {
     let registry = SchemaRegistry::builtin().unwrap();
     let schema = registry.get("default").unwrap();
-    let bad_format = schema.validate_traits(&json!({"email": "not-an-email"})).unwrap_err();
+    let bad_format = schema
+        .validate_traits(&json!({"email": "not-an-email"}))
+        .unwrap_err();
     assert_eq!(bad_format[0].pointer, "/traits/email");
     let missing = schema.validate_traits(&json!({})).unwrap_err();
     assert_eq!(missing[0].pointer, "/traits");
     assert!(missing[0].message.contains("email"), "{missing:?}");
-    let unknown = schema.validate_traits(&json!({"email": "a@b.co", "nickname": "x"})).unwrap_err();
+    let unknown = schema
+        .validate_traits(&json!({"email": "a@b.co", "nickname": "x"}))
+        .unwrap_err();
     assert!(unknown[0].message.contains("nickname"), "{unknown:?}");
 }
 
@@ -99,7 +109,11 @@ fn remote_ref_is_refused_offline() {
 fn duplicate_ids_and_unknown_default_are_refused() {
     let raw: Value = serde_json::from_str(DEFAULT_SCHEMA).unwrap();
     assert_eq!(
-        SchemaRegistry::new("a", vec![("a".into(), raw.clone()), ("a".into(), raw.clone())]).unwrap_err(),
+        SchemaRegistry::new(
+            "a",
+            vec![("a".into(), raw.clone()), ("a".into(), raw.clone())]
+        )
+        .unwrap_err(),
         SchemaError::Duplicate("a".into())
     );
     assert_eq!(

@@ -72,9 +72,16 @@ pub struct DeviceInfo {
 #[async_trait]
 pub trait SessionStore: Send + Sync {
     /// Stores a new session under the digest of its token.
-    async fn insert_session(&self, session: &Session, token: &TokenDigest) -> Result<(), StorageError>;
+    async fn insert_session(
+        &self,
+        session: &Session,
+        token: &TokenDigest,
+    ) -> Result<(), StorageError>;
     /// The session whose token has this digest, whatever its state.
-    async fn find_session_by_token(&self, token: &TokenDigest) -> Result<Option<Session>, StorageError>;
+    async fn find_session_by_token(
+        &self,
+        token: &TokenDigest,
+    ) -> Result<Option<Session>, StorageError>;
     /// An identity's active, unexpired sessions ordered by id, after `after`, at most `limit`.
     async fn list_active_sessions(
         &self,
@@ -84,9 +91,17 @@ pub trait SessionStore: Send + Sync {
         limit: u64,
     ) -> Result<Vec<Session>, StorageError>;
     /// Deactivates one of `identity`'s sessions; false when it has no such active session.
-    async fn revoke_session(&self, identity: IdentityId, id: SessionId) -> Result<bool, StorageError>;
+    async fn revoke_session(
+        &self,
+        identity: IdentityId,
+        id: SessionId,
+    ) -> Result<bool, StorageError>;
     /// Deactivates every active session of `identity` but `keep`; returns how many.
-    async fn revoke_sessions_except(&self, identity: IdentityId, keep: SessionId) -> Result<u64, StorageError>;
+    async fn revoke_sessions_except(
+        &self,
+        identity: IdentityId,
+        keep: SessionId,
+    ) -> Result<u64, StorageError>;
 }
 
 /// Session policy from the configuration.
@@ -128,7 +143,13 @@ impl SessionService {
         rng: Arc<dyn Rng>,
         settings: SessionSettings,
     ) -> Self {
-        Self { sessions, identities, clock, rng, settings }
+        Self {
+            sessions,
+            identities,
+            clock,
+            rng,
+            settings,
+        }
     }
 
     /// Starts a session for `identity` after it completed `methods`; returns the token once.
@@ -159,7 +180,9 @@ impl SessionService {
                 location: None,
             }],
         };
-        self.sessions.insert_session(&session, &token.digest()).await?;
+        self.sessions
+            .insert_session(&session, &token.digest())
+            .await?;
         Ok((session, token))
     }
 
@@ -196,13 +219,20 @@ impl SessionService {
         sessions.retain(|s| s.id != current.id);
         let more = sessions.len() as u64 > page_size;
         sessions.truncate(usize::try_from(page_size).unwrap_or(usize::MAX));
-        let next = if more { sessions.last().map(|s| s.id) } else { None };
+        let next = if more {
+            sessions.last().map(|s| s.id)
+        } else {
+            None
+        };
         Ok(SessionPage { sessions, next })
     }
 
     /// Revokes every other session of the caller; returns how many.
     pub async fn revoke_others(&self, current: &Session) -> Result<u64, CoreError> {
-        Ok(self.sessions.revoke_sessions_except(current.identity_id, current.id).await?)
+        Ok(self
+            .sessions
+            .revoke_sessions_except(current.identity_id, current.id)
+            .await?)
     }
 
     /// Revokes one other session of the caller.
@@ -210,7 +240,11 @@ impl SessionService {
         if id == current.id {
             return Err(CoreError::CannotRevokeCurrentSession);
         }
-        if self.sessions.revoke_session(current.identity_id, id).await? {
+        if self
+            .sessions
+            .revoke_session(current.identity_id, id)
+            .await?
+        {
             Ok(())
         } else {
             Err(CoreError::SessionNotFound)

@@ -35,7 +35,10 @@ struct Memory {
 #[async_trait]
 impl IdentityStore for Memory {
     async fn insert_identity(&self, identity: &Identity) -> Result<(), StorageError> {
-        self.identities.lock().unwrap().insert(identity.id, identity.clone());
+        self.identities
+            .lock()
+            .unwrap()
+            .insert(identity.id, identity.clone());
         Ok(())
     }
     async fn get_identity(&self, id: IdentityId) -> Result<Option<Identity>, StorageError> {
@@ -45,12 +48,28 @@ impl IdentityStore for Memory {
 
 #[async_trait]
 impl SessionStore for Memory {
-    async fn insert_session(&self, session: &Session, token: &TokenDigest) -> Result<(), StorageError> {
-        self.sessions.lock().unwrap().push((session.clone(), token.clone()));
+    async fn insert_session(
+        &self,
+        session: &Session,
+        token: &TokenDigest,
+    ) -> Result<(), StorageError> {
+        self.sessions
+            .lock()
+            .unwrap()
+            .push((session.clone(), token.clone()));
         Ok(())
     }
-    async fn find_session_by_token(&self, token: &TokenDigest) -> Result<Option<Session>, StorageError> {
-        Ok(self.sessions.lock().unwrap().iter().find(|(_, t)| t == token).map(|(s, _)| s.clone()))
+    async fn find_session_by_token(
+        &self,
+        token: &TokenDigest,
+    ) -> Result<Option<Session>, StorageError> {
+        Ok(self
+            .sessions
+            .lock()
+            .unwrap()
+            .iter()
+            .find(|(_, t)| t == token)
+            .map(|(s, _)| s.clone()))
     }
     async fn list_active_sessions(
         &self,
@@ -65,18 +84,30 @@ impl SessionStore for Memory {
             .unwrap()
             .iter()
             .map(|(s, _)| s.clone())
-            .filter(|s| s.identity_id == identity && s.is_usable(now) && after.is_none_or(|a| s.id > a))
+            .filter(|s| {
+                s.identity_id == identity && s.is_usable(now) && after.is_none_or(|a| s.id > a)
+            })
             .collect();
         out.sort_by_key(|s| s.id);
         out.truncate(limit as usize);
         Ok(out)
     }
-    async fn revoke_session(&self, identity: IdentityId, id: SessionId) -> Result<bool, StorageError> {
+    async fn revoke_session(
+        &self,
+        identity: IdentityId,
+        id: SessionId,
+    ) -> Result<bool, StorageError> {
         let mut sessions = self.sessions.lock().unwrap();
-        let found = sessions.iter_mut().find(|(s, _)| s.id == id && s.identity_id == identity && s.active);
+        let found = sessions
+            .iter_mut()
+            .find(|(s, _)| s.id == id && s.identity_id == identity && s.active);
         Ok(found.map(|(s, _)| s.active = false).is_some())
     }
-    async fn revoke_sessions_except(&self, identity: IdentityId, keep: SessionId) -> Result<u64, StorageError> {
+    async fn revoke_sessions_except(
+        &self,
+        identity: IdentityId,
+        keep: SessionId,
+    ) -> Result<u64, StorageError> {
         let mut count = 0;
         for (s, _) in self.sessions.lock().unwrap().iter_mut() {
             if s.identity_id == identity && s.id != keep && s.active {
@@ -109,9 +140,16 @@ fn fixture() -> Fixture {
         memory.clone(),
         clock.clone(),
         Arc::new(OsRng),
-        SessionSettings { lifespan: TimeDelta::hours(24) },
+        SessionSettings {
+            lifespan: TimeDelta::hours(24),
+        },
     );
-    Fixture { clock, memory, identities, sessions }
+    Fixture {
+        clock,
+        memory,
+        identities,
+        sessions,
+    }
 }
 
 async fn alice(f: &Fixture) -> Identity {
@@ -129,14 +167,23 @@ async fn alice(f: &Fixture) -> Identity {
 }
 
 fn password_at(at: DateTime<Utc>) -> Vec<AuthenticationMethod> {
-    vec![AuthenticationMethod { method: "password".into(), aal: Aal::Aal1, completed_at: at, provider: None }]
+    vec![AuthenticationMethod {
+        method: "password".into(),
+        aal: Aal::Aal1,
+        completed_at: at,
+        provider: None,
+    }]
 }
 
 #[tokio::test]
 async fn issue_stores_only_the_digest_and_authenticates_the_token() {
     let f = fixture();
     let identity = alice(&f).await;
-    let (session, token) = f.sessions.issue(&identity, password_at(f.clock.now()), DeviceInfo::default()).await.unwrap();
+    let (session, token) = f
+        .sessions
+        .issue(&identity, password_at(f.clock.now()), DeviceInfo::default())
+        .await
+        .unwrap();
     assert!(token.expose().starts_with(SESSION_TOKEN_PREFIX));
     assert_eq!(token.expose().len(), SESSION_TOKEN_PREFIX.len() + 32);
     let stored = f.memory.sessions.lock().unwrap()[0].1.clone();
@@ -153,24 +200,47 @@ async fn issue_stores_only_the_digest_and_authenticates_the_token() {
 async fn expired_session_is_refused() {
     let f = fixture();
     let identity = alice(&f).await;
-    let (_, token) = f.sessions.issue(&identity, password_at(f.clock.now()), DeviceInfo::default()).await.unwrap();
-    f.clock.advance(TimeDelta::hours(24) - TimeDelta::seconds(1));
+    let (_, token) = f
+        .sessions
+        .issue(&identity, password_at(f.clock.now()), DeviceInfo::default())
+        .await
+        .unwrap();
+    f.clock
+        .advance(TimeDelta::hours(24) - TimeDelta::seconds(1));
     assert!(f.sessions.authenticate(&token).await.is_ok());
     f.clock.advance(TimeDelta::seconds(1));
-    assert!(matches!(f.sessions.authenticate(&token).await, Err(CoreError::NoActiveSession)));
+    assert!(matches!(
+        f.sessions.authenticate(&token).await,
+        Err(CoreError::NoActiveSession)
+    ));
 }
 
 #[tokio::test]
 async fn unknown_token_and_inactive_identity_are_refused() {
     let f = fixture();
     let identity = alice(&f).await;
-    let (_, token) = f.sessions.issue(&identity, password_at(f.clock.now()), DeviceInfo::default()).await.unwrap();
+    let (_, token) = f
+        .sessions
+        .issue(&identity, password_at(f.clock.now()), DeviceInfo::default())
+        .await
+        .unwrap();
     assert!(matches!(
-        f.sessions.authenticate(&BearerToken::new("clv_st_unknown")).await,
+        f.sessions
+            .authenticate(&BearerToken::new("clv_st_unknown"))
+            .await,
         Err(CoreError::NoActiveSession)
     ));
-    f.memory.identities.lock().unwrap().get_mut(&identity.id).unwrap().state = IdentityState::Inactive;
-    assert!(matches!(f.sessions.authenticate(&token).await, Err(CoreError::NoActiveSession)));
+    f.memory
+        .identities
+        .lock()
+        .unwrap()
+        .get_mut(&identity.id)
+        .unwrap()
+        .state = IdentityState::Inactive;
+    assert!(matches!(
+        f.sessions.authenticate(&token).await,
+        Err(CoreError::NoActiveSession)
+    ));
 }
 
 #[tokio::test]
@@ -178,9 +248,20 @@ async fn revoke_others_keeps_current_and_counts() {
     let f = fixture();
     let identity = alice(&f).await;
     let now = f.clock.now();
-    let (current, current_token) = f.sessions.issue(&identity, password_at(now), DeviceInfo::default()).await.unwrap();
-    let (_, other_token) = f.sessions.issue(&identity, password_at(now), DeviceInfo::default()).await.unwrap();
-    f.sessions.issue(&identity, password_at(now), DeviceInfo::default()).await.unwrap();
+    let (current, current_token) = f
+        .sessions
+        .issue(&identity, password_at(now), DeviceInfo::default())
+        .await
+        .unwrap();
+    let (_, other_token) = f
+        .sessions
+        .issue(&identity, password_at(now), DeviceInfo::default())
+        .await
+        .unwrap();
+    f.sessions
+        .issue(&identity, password_at(now), DeviceInfo::default())
+        .await
+        .unwrap();
     let page = f.sessions.list_others(&current, None, 250).await.unwrap();
     assert_eq!(page.sessions.len(), 2);
     assert!(page.sessions.iter().all(|s| s.id != current.id));
@@ -194,13 +275,19 @@ async fn revoke_others_keeps_current_and_counts() {
 async fn revoke_other_refuses_current_and_unknown() {
     let f = fixture();
     let identity = alice(&f).await;
-    let (current, _) = f.sessions.issue(&identity, password_at(f.clock.now()), DeviceInfo::default()).await.unwrap();
+    let (current, _) = f
+        .sessions
+        .issue(&identity, password_at(f.clock.now()), DeviceInfo::default())
+        .await
+        .unwrap();
     assert!(matches!(
         f.sessions.revoke_other(&current, current.id).await,
         Err(CoreError::CannotRevokeCurrentSession)
     ));
     assert!(matches!(
-        f.sessions.revoke_other(&current, SessionId(uuid::Uuid::nil())).await,
+        f.sessions
+            .revoke_other(&current, SessionId(uuid::Uuid::nil()))
+            .await,
         Err(CoreError::SessionNotFound)
     ));
 }
@@ -210,18 +297,36 @@ async fn list_others_pages_with_next_token() {
     let f = fixture();
     let identity = alice(&f).await;
     let now = f.clock.now();
-    let (current, _) = f.sessions.issue(&identity, password_at(now), DeviceInfo::default()).await.unwrap();
+    let (current, _) = f
+        .sessions
+        .issue(&identity, password_at(now), DeviceInfo::default())
+        .await
+        .unwrap();
     for _ in 0..5 {
-        f.sessions.issue(&identity, password_at(now), DeviceInfo::default()).await.unwrap();
+        f.sessions
+            .issue(&identity, password_at(now), DeviceInfo::default())
+            .await
+            .unwrap();
     }
     let first = f.sessions.list_others(&current, None, 2).await.unwrap();
     assert_eq!(first.sessions.len(), 2);
-    let second = f.sessions.list_others(&current, first.next, 2).await.unwrap();
-    let third = f.sessions.list_others(&current, second.next, 2).await.unwrap();
+    let second = f
+        .sessions
+        .list_others(&current, first.next, 2)
+        .await
+        .unwrap();
+    let third = f
+        .sessions
+        .list_others(&current, second.next, 2)
+        .await
+        .unwrap();
     assert_eq!(third.sessions.len(), 1);
     assert!(third.next.is_none());
-    let mut seen: Vec<SessionId> =
-        [first, second, third].into_iter().flat_map(|p| p.sessions).map(|s| s.id).collect();
+    let mut seen: Vec<SessionId> = [first, second, third]
+        .into_iter()
+        .flat_map(|p| p.sessions)
+        .map(|s| s.id)
+        .collect();
     seen.sort();
     seen.dedup();
     assert_eq!(seen.len(), 5);
@@ -230,7 +335,12 @@ async fn list_others_pages_with_next_token() {
 #[test]
 fn assurance_level_needs_both_factors_for_aal2() {
     let at = start();
-    let m = |aal| AuthenticationMethod { method: "x".into(), aal, completed_at: at, provider: None };
+    let m = |aal| AuthenticationMethod {
+        method: "x".into(),
+        aal,
+        completed_at: at,
+        provider: None,
+    };
     assert_eq!(assurance_level(&[]), Aal::Aal0);
     assert_eq!(assurance_level(&[m(Aal::Aal1)]), Aal::Aal1);
     assert_eq!(assurance_level(&[m(Aal::Aal2)]), Aal::Aal0);

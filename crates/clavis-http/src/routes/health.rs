@@ -20,16 +20,22 @@ pub fn configure_admin(cfg: &mut web::ServiceConfig) {
 }
 
 async fn health_alive() -> HttpResponse {
-    HttpResponse::Ok().json(HealthStatus { status: "ok".to_owned() })
+    HttpResponse::Ok().json(HealthStatus {
+        status: "ok".to_owned(),
+    })
 }
 
 async fn health_ready(state: web::Data<HttpState>) -> HttpResponse {
     match state.readiness.check().await {
-        Ok(()) => HttpResponse::Ok().json(HealthStatus { status: "ok".to_owned() }),
+        Ok(()) => HttpResponse::Ok().json(HealthStatus {
+            status: "ok".to_owned(),
+        }),
         Err(errors) => HttpResponse::ServiceUnavailable().json(HealthNotReady { errors }),
     }
 }
 
 async fn version(state: web::Data<HttpState>) -> HttpResponse {
-    HttpResponse::Ok().json(Version { version: state.settings.version.clone() })
+    HttpResponse::Ok().json(Version {
+        version: state.settings.version.clone(),
+    })
 }

@@ -19,7 +19,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 /// Admin listener: schemas live on the public port, as in Kratos.
 pub fn configure_admin(cfg: &mut web::ServiceConfig) {
     cfg.route("/admin/schemas", web::get().to(schemas_redirect_to_public))
-        .route("/admin/schemas/{id}", web::get().to(schemas_redirect_to_public))
+        .route(
+            "/admin/schemas/{id}",
+            web::get().to(schemas_redirect_to_public),
+        )
         .route("/schemas", web::get().to(schemas_redirect_to_public))
         .route("/schemas/{id}", web::get().to(schemas_redirect_to_public));
 }
@@ -39,7 +42,9 @@ async fn schemas_list(
 ) -> Result<HttpResponse, ApiError> {
     let page_size = query.page_size.unwrap_or(DEFAULT_PAGE_SIZE);
     if page_size == 0 || page_size > MAX_PAGE_SIZE {
-        return Err(ApiError::BadRequest(format!("page_size must be between 1 and {MAX_PAGE_SIZE}")));
+        return Err(ApiError::BadRequest(format!(
+            "page_size must be between 1 and {MAX_PAGE_SIZE}"
+        )));
     }
     let all: Vec<_> = state.identities.schemas().iter().collect();
     let start = match &query.page_token {
@@ -54,12 +59,18 @@ async fn schemas_list(
         .iter()
         .skip(start)
         .take(page_size)
-        .map(|s| IdentitySchemaContainer { id: s.id().to_owned(), schema: s.raw().clone() })
+        .map(|s| IdentitySchemaContainer {
+            id: s.id().to_owned(),
+            schema: s.raw().clone(),
+        })
         .collect();
     let mut response = HttpResponse::Ok();
     if start + page.len() < all.len() {
         if let Some(last) = page.last() {
-            let next = format!("</schemas?page_size={page_size}&page_token={}>; rel=\"next\"", last.id);
+            let next = format!(
+                "</schemas?page_size={page_size}&page_token={}>; rel=\"next\"",
+                last.id
+            );
             response.insert_header((header::LINK, next));
         }
     }
@@ -82,13 +93,15 @@ async fn schemas_get(
     }
 }
 
-async fn schemas_redirect_to_public(
-    state: web::Data<HttpState>,
-    req: HttpRequest,
-) -> HttpResponse {
-    let path = req.path().trim_start_matches("/admin").trim_start_matches('/');
+async fn schemas_redirect_to_public(state: web::Data<HttpState>, req: HttpRequest) -> HttpResponse {
+    let path = req
+        .path()
+        .trim_start_matches("/admin")
+        .trim_start_matches('/');
     let mut target = state.settings.public_base_url.clone();
     target.set_path(&format!("{}{}", target.path(), path));
     target.set_query(req.uri().query());
-    HttpResponse::TemporaryRedirect().insert_header((header::LOCATION, target.to_string())).finish()
+    HttpResponse::TemporaryRedirect()
+        .insert_header((header::LOCATION, target.to_string()))
+        .finish()
 }

@@ -24,7 +24,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 
 const IDENTITY_HEADER: &str = "X-Kratos-Authenticated-Identity-Id";
 
-async fn sessions_whoami(state: web::Data<HttpState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+async fn sessions_whoami(
+    state: web::Data<HttpState>,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
     let who = session_token::require(&req, &state).await?;
     let body = present::session(
         &who.session,
@@ -54,15 +57,22 @@ async fn sessions_list(
     let who = session_token::require(&req, &state).await?;
     let page_size = query.page_size.unwrap_or(DEFAULT_PAGE_SIZE);
     if page_size == 0 || page_size > MAX_PAGE_SIZE {
-        return Err(ApiError::BadRequest(format!("page_size must be between 1 and {MAX_PAGE_SIZE}")));
+        return Err(ApiError::BadRequest(format!(
+            "page_size must be between 1 and {MAX_PAGE_SIZE}"
+        )));
     }
     let after = match &query.page_token {
         None => None,
-        Some(token) => Some(SessionId(
-            Uuid::parse_str(token).map_err(|_| ApiError::BadRequest("page_token is not valid".to_owned()))?,
-        )),
+        Some(token) => {
+            Some(SessionId(Uuid::parse_str(token).map_err(|_| {
+                ApiError::BadRequest("page_token is not valid".to_owned())
+            })?))
+        }
     };
-    let page = state.sessions.list_others(&who.session, after, page_size).await?;
+    let page = state
+        .sessions
+        .list_others(&who.session, after, page_size)
+        .await?;
     let now = state.clock.now();
     let body: Vec<_> = page
         .sessions
@@ -79,7 +89,10 @@ async fn sessions_list(
     Ok(response.json(body))
 }
 
-async fn sessions_revoke_others(state: web::Data<HttpState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+async fn sessions_revoke_others(
+    state: web::Data<HttpState>,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
     let who = session_token::require(&req, &state).await?;
     let count = state.sessions.revoke_others(&who.session).await?;
     Ok(HttpResponse::Ok().json(RevokedSessionsCount { count }))
@@ -90,8 +103,12 @@ async fn sessions_revoke_one(
     req: HttpRequest,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = Uuid::parse_str(&id).map_err(|_| ApiError::BadRequest("the session id is not a UUID".to_owned()))?;
+    let id = Uuid::parse_str(&id)
+        .map_err(|_| ApiError::BadRequest("the session id is not a UUID".to_owned()))?;
     let who = session_token::require(&req, &state).await?;
-    state.sessions.revoke_other(&who.session, SessionId(id)).await?;
+    state
+        .sessions
+        .revoke_other(&who.session, SessionId(id))
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }

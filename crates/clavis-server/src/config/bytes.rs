@@ -10,7 +10,9 @@ impl ByteSize {
     /// Parses a size with an optional unit (B, KB, KiB, MB, MiB, GB, GiB).
     pub fn parse(text: &str) -> Result<Self, String> {
         let text = text.trim();
-        let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+        let split = text
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(text.len());
         let number: u64 = text[..split]
             .parse()
             .map_err(|_| format!("`{text}` is not a size like `19MiB` or `64MB`"))?;
@@ -22,9 +24,16 @@ impl ByteSize {
             "MiB" => 1 << 20,
             "GB" => 1_000_000_000,
             "GiB" => 1 << 30,
-            unit => return Err(format!("`{unit}` in `{text}` is not a size unit (B, KB, KiB, MB, MiB, GB, GiB)")),
+            unit => {
+                return Err(format!(
+                    "`{unit}` in `{text}` is not a size unit (B, KB, KiB, MB, MiB, GB, GiB)"
+                ));
+            }
         };
-        number.checked_mul(factor).map(Self).ok_or_else(|| format!("`{text}` is too large"))
+        number
+            .checked_mul(factor)
+            .map(Self)
+            .ok_or_else(|| format!("`{text}` is too large"))
     }
 }
 

@@ -18,20 +18,32 @@ impl GoDuration {
         let mut total_ms: i64 = 0;
         let mut rest = text;
         while !rest.is_empty() {
-            let digits = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
+            let digits = rest
+                .find(|c: char| !c.is_ascii_digit())
+                .unwrap_or(rest.len());
             if digits == 0 {
-                return Err(format!("`{text}` is not a duration like `24h`, `15m` or `1h30m`"));
+                return Err(format!(
+                    "`{text}` is not a duration like `24h`, `15m` or `1h30m`"
+                ));
             }
-            let number: i64 = rest[..digits].parse().map_err(|_| format!("`{text}` is too large"))?;
+            let number: i64 = rest[..digits]
+                .parse()
+                .map_err(|_| format!("`{text}` is too large"))?;
             rest = &rest[digits..];
-            let unit_len = rest.find(|c: char| c.is_ascii_digit()).unwrap_or(rest.len());
+            let unit_len = rest
+                .find(|c: char| c.is_ascii_digit())
+                .unwrap_or(rest.len());
             let factor_ms = match &rest[..unit_len] {
                 "ms" => 1,
                 "s" => 1_000,
                 "m" => 60_000,
                 "h" => 3_600_000,
                 "" => return Err(format!("`{text}` needs a unit (ms, s, m or h)")),
-                other => return Err(format!("`{other}` in `{text}` is not a unit (ms, s, m or h)")),
+                other => {
+                    return Err(format!(
+                        "`{other}` in `{text}` is not a unit (ms, s, m or h)"
+                    ));
+                }
             };
             rest = &rest[unit_len..];
             total_ms = number
@@ -78,8 +90,14 @@ mod tests {
     #[test]
     fn parses_go_notation() {
         assert_eq!(GoDuration::parse("24h").unwrap().0, TimeDelta::hours(24));
-        assert_eq!(GoDuration::parse("1h30m").unwrap().0, TimeDelta::minutes(90));
-        assert_eq!(GoDuration::parse("500ms").unwrap().0, TimeDelta::milliseconds(500));
+        assert_eq!(
+            GoDuration::parse("1h30m").unwrap().0,
+            TimeDelta::minutes(90)
+        );
+        assert_eq!(
+            GoDuration::parse("500ms").unwrap().0,
+            TimeDelta::milliseconds(500)
+        );
         assert_eq!(GoDuration::parse("15m").unwrap().to_string(), "15m");
     }
 
@@ -89,6 +107,10 @@ mod tests {
         assert!(GoDuration::parse("10").unwrap_err().contains("unit"));
         assert!(GoDuration::parse("10d").unwrap_err().contains("not a unit"));
         assert!(GoDuration::parse("h").is_err());
-        assert!(GoDuration::parse("99999999999999999h").unwrap_err().contains("too large"));
+        assert!(
+            GoDuration::parse("99999999999999999h")
+                .unwrap_err()
+                .contains("too large")
+        );
     }
 }

@@ -11,7 +11,9 @@ pub const ENV_PREFIX: &str = "CLAVIS_";
 
 /// Top-level keys an environment variable may address; other `CLAVIS_*` variables belong to
 /// something else (the test harness, the shell) and are reported as ignored, not rejected.
-const ENV_SECTIONS: &[&str] = &["dsn", "dev", "serve", "log", "secrets", "identity", "session", "hashers"];
+const ENV_SECTIONS: &[&str] = &[
+    "dsn", "dev", "serve", "log", "secrets", "identity", "session", "hashers",
+];
 
 /// Where configuration comes from, besides the built-in defaults.
 #[derive(Debug, Clone, Default)]
@@ -46,7 +48,10 @@ pub enum ConfigError {
     #[error("configuration file {path} cannot be read: {problem}")]
     UnreadableFile { path: PathBuf, problem: String },
     #[error("configuration error in {source_name}: {problem}")]
-    Parse { source_name: String, problem: String },
+    Parse {
+        source_name: String,
+        problem: String,
+    },
     #[error("configuration key `{key}` is invalid: {problem}")]
     Invalid { key: String, problem: String },
 }
@@ -59,18 +64,25 @@ pub fn load(sources: &ConfigSources) -> Result<Loaded, ConfigError> {
     }
     let env = EnvVars::new(&sources.env);
     let ignored_env = env.ignored.clone();
-    figment = figment.merge(env).merge(FlagValues(sources.overrides.clone()));
+    figment = figment
+        .merge(env)
+        .merge(FlagValues(sources.overrides.clone()));
     let config: Config = figment.extract().map_err(describe)?;
     config.validate()?;
-    Ok(Loaded { config, ignored_env })
+    Ok(Loaded {
+        config,
+        ignored_env,
+    })
 }
 
 fn yaml_file(path: &Path) -> Result<Figment, ConfigError> {
     if !path.exists() {
         return Err(ConfigError::MissingFile(path.to_owned()));
     }
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| ConfigError::UnreadableFile { path: path.to_owned(), problem: e.to_string() })?;
+    let text = std::fs::read_to_string(path).map_err(|e| ConfigError::UnreadableFile {
+        path: path.to_owned(),
+        problem: e.to_string(),
+    })?;
     if text.trim().is_empty() {
         return Ok(Figment::new());
     }
@@ -85,7 +97,10 @@ fn describe(error: figment::Error) -> ConfigError {
             Some(figment::Source::File(path)) => format!("file {}", path.display()),
             Some(figment::Source::Custom(name)) => name.clone(),
             _ if meta.name == ENV_METADATA && !error.path.is_empty() => {
-                format!("environment variable {}", meta.interpolate(&profile, &error.path))
+                format!(
+                    "environment variable {}",
+                    meta.interpolate(&profile, &error.path)
+                )
             }
             _ => meta.name.to_string(),
         },
@@ -96,7 +111,10 @@ fn describe(error: figment::Error) -> ConfigError {
     } else {
         format!("key `{key}`: {}", error.kind)
     };
-    ConfigError::Parse { source_name, problem }
+    ConfigError::Parse {
+        source_name,
+        problem,
+    }
 }
 
 const ENV_METADATA: &str = "environment";
@@ -112,7 +130,9 @@ impl EnvVars {
         let mut values = Dict::new();
         let mut ignored = Vec::new();
         for (name, raw) in vars {
-            let Some(rest) = name.strip_prefix(ENV_PREFIX) else { continue };
+            let Some(rest) = name.strip_prefix(ENV_PREFIX) else {
+                continue;
+            };
             let keys: Vec<String> = rest.split("__").map(str::to_ascii_lowercase).collect();
             if keys.iter().any(String::is_empty) || !ENV_SECTIONS.contains(&keys[0].as_str()) {
                 ignored.push(name.clone());
@@ -132,7 +152,9 @@ fn insert_nested(dict: &mut Dict, keys: &[String], value: Value) {
             dict.insert(last.clone(), value);
         }
         [first, rest @ ..] => {
-            let entry = dict.entry(first.clone()).or_insert_with(|| Value::from(Dict::new()));
+            let entry = dict
+                .entry(first.clone())
+                .or_insert_with(|| Value::from(Dict::new()));
             if entry.as_dict().is_none() {
                 *entry = Value::from(Dict::new());
             }
@@ -146,7 +168,13 @@ fn insert_nested(dict: &mut Dict, keys: &[String], value: Value) {
 impl Provider for EnvVars {
     fn metadata(&self) -> Metadata {
         Metadata::named(ENV_METADATA).interpolater(|_: &Profile, keys: &[&str]| {
-            format!("{ENV_PREFIX}{}", keys.iter().map(|k| k.to_ascii_uppercase()).collect::<Vec<_>>().join("__"))
+            format!(
+                "{ENV_PREFIX}{}",
+                keys.iter()
+                    .map(|k| k.to_ascii_uppercase())
+                    .collect::<Vec<_>>()
+                    .join("__")
+            )
         })
     }
 
@@ -171,7 +199,11 @@ impl Provider for FlagValues {
             values.insert("dsn".to_owned(), Value::from(dsn.clone()));
         }
         if let Some(format) = &self.0.log_format {
-            insert_nested(&mut values, &["log".to_owned(), "format".to_owned()], Value::from(format.clone()));
+            insert_nested(
+                &mut values,
+                &["log".to_owned(), "format".to_owned()],
+                Value::from(format.clone()),
+            );
         }
         Ok(Profile::Default.collect(values))
     }

@@ -68,7 +68,12 @@ pub struct PublicListener {
 
 impl Default for PublicListener {
     fn default() -> Self {
-        Self { host: "127.0.0.1".to_owned(), port: 4433, base_url: None, cors: Cors::default() }
+        Self {
+            host: "127.0.0.1".to_owned(),
+            port: 4433,
+            base_url: None,
+            cors: Cors::default(),
+        }
     }
 }
 
@@ -84,7 +89,11 @@ pub struct AdminListener {
 
 impl Default for AdminListener {
     fn default() -> Self {
-        Self { host: "127.0.0.1".to_owned(), port: 4434, base_url: None }
+        Self {
+            host: "127.0.0.1".to_owned(),
+            port: 4434,
+            base_url: None,
+        }
     }
 }
 
@@ -112,7 +121,12 @@ impl Default for Cors {
             enabled: false,
             allowed_origins: Vec::new(),
             allowed_methods: list(&["GET", "POST", "PUT", "PATCH", "DELETE"]),
-            allowed_headers: list(&["Authorization", "Content-Type", "X-Session-Token", "X-CSRF-Token"]),
+            allowed_headers: list(&[
+                "Authorization",
+                "Content-Type",
+                "X-Session-Token",
+                "X-CSRF-Token",
+            ]),
             exposed_headers: list(&["Content-Type", "Set-Cookie"]),
             allow_credentials: true,
             max_age: Some(0),
@@ -140,7 +154,10 @@ pub struct Log {
 
 impl Default for Log {
     fn default() -> Self {
-        Self { level: "info".to_owned(), format: LogFormat::Text }
+        Self {
+            level: "info".to_owned(),
+            format: LogFormat::Text,
+        }
     }
 }
 
@@ -156,7 +173,12 @@ pub struct Secrets {
 
 impl std::fmt::Debug for Secrets {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Secrets {{ cookie: {} entries, cipher: {} entries }}", self.cookie.len(), self.cipher.len())
+        write!(
+            f,
+            "Secrets {{ cookie: {} entries, cipher: {} entries }}",
+            self.cookie.len(),
+            self.cipher.len()
+        )
     }
 }
 
@@ -174,7 +196,10 @@ pub struct IdentityConfig {
 
 impl Default for IdentityConfig {
     fn default() -> Self {
-        Self { default_schema_id: clavis_core::identity::DEFAULT_SCHEMA_ID.to_owned(), schemas: Vec::new() }
+        Self {
+            default_schema_id: clavis_core::identity::DEFAULT_SCHEMA_ID.to_owned(),
+            schemas: Vec::new(),
+        }
     }
 }
 
@@ -197,7 +222,10 @@ pub struct SessionConfig {
 
 impl Default for SessionConfig {
     fn default() -> Self {
-        Self { lifespan: GoDuration(TimeDelta::hours(24)), cookie: SessionCookie::default() }
+        Self {
+            lifespan: GoDuration(TimeDelta::hours(24)),
+            cookie: SessionCookie::default(),
+        }
     }
 }
 
@@ -223,7 +251,13 @@ pub struct SessionCookie {
 
 impl Default for SessionCookie {
     fn default() -> Self {
-        Self { name: "clavis_session".to_owned(), domain: None, path: "/".to_owned(), same_site: SameSite::Lax, persistent: true }
+        Self {
+            name: "clavis_session".to_owned(),
+            domain: None,
+            path: "/".to_owned(),
+            same_site: SameSite::Lax,
+            persistent: true,
+        }
     }
 }
 
@@ -245,7 +279,11 @@ pub struct Argon2 {
 
 impl Default for Argon2 {
     fn default() -> Self {
-        Self { memory: ByteSize(19 * 1024 * 1024), iterations: 2, parallelism: 1 }
+        Self {
+            memory: ByteSize(19 * 1024 * 1024),
+            iterations: 2,
+            parallelism: 1,
+        }
     }
 }
 
@@ -255,7 +293,9 @@ impl Config {
         if !self.dev && self.secrets.cookie.is_empty() {
             return Err(ConfigError::Invalid {
                 key: "secrets.cookie".to_owned(),
-                problem: "at least one secret of 16 or more characters is required (or run with --dev)".to_owned(),
+                problem:
+                    "at least one secret of 16 or more characters is required (or run with --dev)"
+                        .to_owned(),
             });
         }
         Ok(())
@@ -263,29 +303,61 @@ impl Config {
 
     /// Rules serde cannot express; the first broken one is reported.
     pub fn validate(&self) -> Result<(), ConfigError> {
-        let invalid = |key: &str, problem: String| Err(ConfigError::Invalid { key: key.to_owned(), problem });
-        for (key, list) in [("secrets.cookie", &self.secrets.cookie), ("secrets.cipher", &self.secrets.cipher)] {
+        let invalid = |key: &str, problem: String| {
+            Err(ConfigError::Invalid {
+                key: key.to_owned(),
+                problem,
+            })
+        };
+        for (key, list) in [
+            ("secrets.cookie", &self.secrets.cookie),
+            ("secrets.cipher", &self.secrets.cipher),
+        ] {
             if let Some(short) = list.iter().position(|s| s.len() < MIN_SECRET_LEN) {
-                return invalid(key, format!("entry {short} is shorter than {MIN_SECRET_LEN} characters"));
+                return invalid(
+                    key,
+                    format!("entry {short} is shorter than {MIN_SECRET_LEN} characters"),
+                );
             }
         }
         if self.session.lifespan.0 <= TimeDelta::zero() {
             return invalid("session.lifespan", "must be longer than zero".to_owned());
         }
-        if self.session.cookie.name.is_empty() || !self.session.cookie.name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-') {
-            return invalid("session.cookie.name", "must be letters, digits, `_` or `-`".to_owned());
+        if self.session.cookie.name.is_empty()
+            || !self
+                .session
+                .cookie
+                .name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+        {
+            return invalid(
+                "session.cookie.name",
+                "must be letters, digits, `_` or `-`".to_owned(),
+            );
         }
         let argon = &self.hashers.argon2;
         if argon.memory.0 < 8 * 1024 * u64::from(argon.parallelism.max(1)) {
-            return invalid("hashers.argon2.memory", "must be at least 8 KiB per lane".to_owned());
+            return invalid(
+                "hashers.argon2.memory",
+                "must be at least 8 KiB per lane".to_owned(),
+            );
         }
         if argon.iterations == 0 || argon.parallelism == 0 {
-            return invalid("hashers.argon2", "iterations and parallelism must be at least 1".to_owned());
+            return invalid(
+                "hashers.argon2",
+                "iterations and parallelism must be at least 1".to_owned(),
+            );
         }
-        if self.identity.schemas.is_empty() && self.identity.default_schema_id != clavis_core::identity::DEFAULT_SCHEMA_ID {
+        if self.identity.schemas.is_empty()
+            && self.identity.default_schema_id != clavis_core::identity::DEFAULT_SCHEMA_ID
+        {
             return invalid(
                 "identity.default_schema_id",
-                format!("`{}` names no schema; configure identity.schemas", self.identity.default_schema_id),
+                format!(
+                    "`{}` names no schema; configure identity.schemas",
+                    self.identity.default_schema_id
+                ),
             );
         }
         Ok(())
@@ -303,7 +375,12 @@ fn string_list<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<String>
     }
     Ok(match Raw::deserialize(deserializer)? {
         Raw::List(list) => list,
-        Raw::One(text) => text.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect(),
+        Raw::One(text) => text
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect(),
     })
 }
 

@@ -17,7 +17,9 @@ pub struct SchemaSourceError {
 }
 
 /// Every configured schema document by id, or the shipped default when none is configured.
-pub fn load_schema_documents(config: &IdentityConfig) -> Result<Vec<(String, Value)>, SchemaSourceError> {
+pub fn load_schema_documents(
+    config: &IdentityConfig,
+) -> Result<Vec<(String, Value)>, SchemaSourceError> {
     if config.schemas.is_empty() {
         let document = serde_json::from_str(DEFAULT_SCHEMA).map_err(|e| SchemaSourceError {
             id: DEFAULT_SCHEMA_ID.to_owned(),
@@ -57,5 +59,12 @@ fn read(url: &str) -> Result<Vec<u8>, String> {
 }
 
 fn shorten(url: &str) -> String {
-    if url.len() > 60 { format!("{}…", &url[..url.char_indices().nth(60).map_or(url.len(), |(i, _)| i)]) } else { url.to_owned() }
+    if url.len() > 60 {
+        format!(
+            "{}…",
+            &url[..url.char_indices().nth(60).map_or(url.len(), |(i, _)| i)]
+        )
+    } else {
+        url.to_owned()
+    }
 }

@@ -2,7 +2,10 @@ use super::*;
 use std::io::Write;
 
 fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-    pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+    pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect()
 }
 
 fn yaml(text: &str) -> tempfile::NamedTempFile {
@@ -11,15 +14,31 @@ fn yaml(text: &str) -> tempfile::NamedTempFile {
     file
 }
 
-fn sources(file: Option<&tempfile::NamedTempFile>, vars: &[(&str, &str)], overrides: Overrides) -> ConfigSources {
-    ConfigSources { file: file.map(|f| f.path().to_owned()), env: env(vars), overrides }
+fn sources(
+    file: Option<&tempfile::NamedTempFile>,
+    vars: &[(&str, &str)],
+    overrides: Overrides,
+) -> ConfigSources {
+    ConfigSources {
+        file: file.map(|f| f.path().to_owned()),
+        env: env(vars),
+        overrides,
+    }
 }
 
 const SECRET: &str = "0123456789abcdef0123";
 
 #[test]
 fn defaults_apply_without_any_source() {
-    let loaded = load(&sources(None, &[], Overrides { dev: Some(true), ..Overrides::default() })).unwrap();
+    let loaded = load(&sources(
+        None,
+        &[],
+        Overrides {
+            dev: Some(true),
+            ..Overrides::default()
+        },
+    ))
+    .unwrap();
     let config = loaded.config;
     assert_eq!(config.serve.public.port, 4433);
     assert_eq!(config.serve.admin.port, 4434);
@@ -34,24 +53,39 @@ fn precedence_is_defaults_then_file_then_env_then_flags() {
     let file = yaml(&format!(
         "dsn: sqlite://from-file.db\nsecrets:\n  cookie: [{SECRET}]\nserve:\n  public:\n    port: 5000\n  admin:\n    port: 5001\nsession:\n  lifespan: 1h\n"
     ));
-    let only_file = load(&sources(Some(&file), &[], Overrides::default())).unwrap().config;
+    let only_file = load(&sources(Some(&file), &[], Overrides::default()))
+        .unwrap()
+        .config;
     assert_eq!(only_file.dsn.as_deref(), Some("sqlite://from-file.db"));
     assert_eq!(only_file.serve.public.port, 5000);
     assert_eq!(only_file.session.lifespan.0, chrono::TimeDelta::hours(1));
-    assert_eq!(only_file.serve.public.host, "127.0.0.1", "untouched keys keep defaults");
+    assert_eq!(
+        only_file.serve.public.host, "127.0.0.1",
+        "untouched keys keep defaults"
+    );
 
     let vars = [
         ("CLAVIS_DSN", "postgres://env@127.0.0.1/db"),
         ("CLAVIS_SERVE__PUBLIC__PORT", "6000"),
         ("CLAVIS_SERVE__ADMIN__PORT", "6001"),
     ];
-    let with_env = load(&sources(Some(&file), &vars, Overrides::default())).unwrap().config;
+    let with_env = load(&sources(Some(&file), &vars, Overrides::default()))
+        .unwrap()
+        .config;
     assert_eq!(with_env.dsn.as_deref(), Some("postgres://env@127.0.0.1/db"));
     assert_eq!(with_env.serve.public.port, 6000);
     assert_eq!(with_env.serve.admin.port, 6001);
-    assert_eq!(with_env.session.lifespan.0, chrono::TimeDelta::hours(1), "file value survives");
+    assert_eq!(
+        with_env.session.lifespan.0,
+        chrono::TimeDelta::hours(1),
+        "file value survives"
+    );
 
-    let flags = Overrides { dsn: Some("memory".into()), log_format: Some("json".into()), ..Overrides::default() };
+    let flags = Overrides {
+        dsn: Some("memory".into()),
+        log_format: Some("json".into()),
+        ..Overrides::default()
+    };
     let with_flags = load(&sources(Some(&file), &vars, flags)).unwrap().config;
     assert_eq!(with_flags.dsn.as_deref(), Some("memory"));
     assert_eq!(with_flags.log.format, LogFormat::Json);
@@ -61,25 +95,41 @@ fn precedence_is_defaults_then_file_then_env_then_flags() {
 #[test]
 fn unknown_key_in_file_names_key_and_file() {
     let file = yaml("serve:\n  publik:\n    port: 1\n");
-    let err = load(&sources(Some(&file), &[], Overrides::default())).unwrap_err().to_string();
+    let err = load(&sources(Some(&file), &[], Overrides::default()))
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("publik"), "{err}");
     assert!(err.contains(&file.path().display().to_string()), "{err}");
 }
 
 #[test]
 fn unknown_nested_key_in_env_names_the_variable() {
-    let err = load(&sources(None, &[("CLAVIS_SERVE__PUBLIC__PROT", "1")], Overrides { dev: Some(true), ..Overrides::default() }))
-        .unwrap_err()
-        .to_string();
+    let err = load(&sources(
+        None,
+        &[("CLAVIS_SERVE__PUBLIC__PROT", "1")],
+        Overrides {
+            dev: Some(true),
+            ..Overrides::default()
+        },
+    ))
+    .unwrap_err()
+    .to_string();
     assert!(err.contains("prot"), "{err}");
     assert!(err.contains("environment"), "{err}");
 }
 
 #[test]
 fn wrong_type_names_key() {
-    let err = load(&sources(None, &[("CLAVIS_SERVE__PUBLIC__PORT", "not-a-port")], Overrides { dev: Some(true), ..Overrides::default() }))
-        .unwrap_err()
-        .to_string();
+    let err = load(&sources(
+        None,
+        &[("CLAVIS_SERVE__PUBLIC__PORT", "not-a-port")],
+        Overrides {
+            dev: Some(true),
+            ..Overrides::default()
+        },
+    ))
+    .unwrap_err()
+    .to_string();
     assert!(err.contains("serve.public.port"), "{err}");
     assert!(err.contains("CLAVIS_SERVE__PUBLIC__PORT"), "{err}");
 }
@@ -88,45 +138,100 @@ fn wrong_type_names_key() {
 fn unrelated_clavis_variables_are_ignored_and_reported() {
     let loaded = load(&sources(
         None,
-        &[("CLAVIS_TEST_DATABASE_URL", "postgres://x"), ("PATH", "/bin")],
-        Overrides { dev: Some(true), ..Overrides::default() },
+        &[
+            ("CLAVIS_TEST_DATABASE_URL", "postgres://x"),
+            ("PATH", "/bin"),
+        ],
+        Overrides {
+            dev: Some(true),
+            ..Overrides::default()
+        },
     ))
     .unwrap();
-    assert_eq!(loaded.ignored_env, vec!["CLAVIS_TEST_DATABASE_URL".to_owned()]);
+    assert_eq!(
+        loaded.ignored_env,
+        vec!["CLAVIS_TEST_DATABASE_URL".to_owned()]
+    );
 }
 
 #[test]
 fn secrets_accept_comma_lists_and_refuse_short_ones() {
     let two = format!("{SECRET},{SECRET}-old");
-    let config = load(&sources(None, &[("CLAVIS_SECRETS__COOKIE", &two)], Overrides::default())).unwrap().config;
-    assert_eq!(config.secrets.cookie, vec![SECRET.to_owned(), format!("{SECRET}-old")]);
-    let err = load(&sources(None, &[("CLAVIS_SECRETS__COOKIE", "short")], Overrides::default())).unwrap_err();
-    assert!(matches!(err, ConfigError::Invalid { ref key, .. } if key == "secrets.cookie"), "{err}");
+    let config = load(&sources(
+        None,
+        &[("CLAVIS_SECRETS__COOKIE", &two)],
+        Overrides::default(),
+    ))
+    .unwrap()
+    .config;
+    assert_eq!(
+        config.secrets.cookie,
+        vec![SECRET.to_owned(), format!("{SECRET}-old")]
+    );
+    let err = load(&sources(
+        None,
+        &[("CLAVIS_SECRETS__COOKIE", "short")],
+        Overrides::default(),
+    ))
+    .unwrap_err();
+    assert!(
+        matches!(err, ConfigError::Invalid { ref key, .. } if key == "secrets.cookie"),
+        "{err}"
+    );
 }
 
 #[test]
 fn cookie_secret_is_required_outside_dev() {
-    let config = load(&sources(None, &[], Overrides::default())).unwrap().config;
+    let config = load(&sources(None, &[], Overrides::default()))
+        .unwrap()
+        .config;
     let err = config.validate_for_serve().unwrap_err();
     assert!(err.to_string().contains("secrets.cookie"), "{err}");
-    let dev = load(&sources(None, &[], Overrides { dev: Some(true), ..Overrides::default() })).unwrap().config;
+    let dev = load(&sources(
+        None,
+        &[],
+        Overrides {
+            dev: Some(true),
+            ..Overrides::default()
+        },
+    ))
+    .unwrap()
+    .config;
     assert!(dev.validate_for_serve().is_ok());
 }
 
 #[test]
 fn bad_duration_and_same_site_are_refused() {
-    let dev = Overrides { dev: Some(true), ..Overrides::default() };
-    let err = load(&sources(None, &[("CLAVIS_SESSION__LIFESPAN", "forever")], dev.clone())).unwrap_err().to_string();
+    let dev = Overrides {
+        dev: Some(true),
+        ..Overrides::default()
+    };
+    let err = load(&sources(
+        None,
+        &[("CLAVIS_SESSION__LIFESPAN", "forever")],
+        dev.clone(),
+    ))
+    .unwrap_err()
+    .to_string();
     assert!(err.contains("session.lifespan"), "{err}");
     let file = yaml("session:\n  cookie:\n    same_site: Sometimes\n");
-    let err = load(&sources(Some(&file), &[], dev)).unwrap_err().to_string();
+    let err = load(&sources(Some(&file), &[], dev))
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("same_site"), "{err}");
 }
 
 #[test]
 fn missing_file_is_named() {
-    let err = load(&ConfigSources { file: Some("/nonexistent/clavis.yaml".into()), ..ConfigSources::default() }).unwrap_err();
-    assert_eq!(err.to_string(), "configuration file /nonexistent/clavis.yaml does not exist");
+    let err = load(&ConfigSources {
+        file: Some("/nonexistent/clavis.yaml".into()),
+        ..ConfigSources::default()
+    })
+    .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "configuration file /nonexistent/clavis.yaml does not exist"
+    );
 }
 
 #[test]
@@ -138,10 +243,16 @@ fn schema_documents_load_from_file_and_base64() {
     let config = IdentityConfig {
         default_schema_id: "a".into(),
         schemas: vec![
-            SchemaSource { id: "a".into(), url: format!("file://{}", file.path().display()) },
+            SchemaSource {
+                id: "a".into(),
+                url: format!("file://{}", file.path().display()),
+            },
             SchemaSource {
                 id: "b".into(),
-                url: format!("base64://{}", base64::engine::general_purpose::STANDARD.encode(doc)),
+                url: format!(
+                    "base64://{}",
+                    base64::engine::general_purpose::STANDARD.encode(doc)
+                ),
             },
         ],
     };
@@ -151,7 +262,15 @@ fn schema_documents_load_from_file_and_base64() {
 
     let bad = IdentityConfig {
         default_schema_id: "c".into(),
-        schemas: vec![SchemaSource { id: "c".into(), url: "https://example.invalid/s.json".into() }],
+        schemas: vec![SchemaSource {
+            id: "c".into(),
+            url: "https://example.invalid/s.json".into(),
+        }],
     };
-    assert!(load_schema_documents(&bad).unwrap_err().to_string().contains("file:// and base64://"));
+    assert!(
+        load_schema_documents(&bad)
+            .unwrap_err()
+            .to_string()
+            .contains("file:// and base64://")
+    );
 }
