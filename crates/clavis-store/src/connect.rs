@@ -67,6 +67,14 @@ impl Database {
                 options.max_connections(16).min_connections(0);
             }
         }
+        if kind == DatabaseKind::Postgres {
+            probe_postgres(&url)
+                .await
+                .map_err(|reason| ConnectError::Unreachable {
+                    dsn: redact(dsn),
+                    reason,
+                })?;
+        }
         let connection =
             sea_orm::Database::connect(options)
                 .await
@@ -140,14 +148,46 @@ pub fn redact(dsn: &str) -> String {
     }
 }
 
+/// One direct connection before the pool, whose timeout would hide the reason (refused,
+/// unknown host, bad password, no such database).
+async fn probe_postgres(url: &str) -> Result<(), String> {
+    use sea_orm::sqlx::Connection;
+    let attempt = sea_orm::sqlx::postgres::PgConnection::connect(url);
+    match tokio::time::timeout(Duration::from_secs(5), attempt).await {
+        Ok(Ok(connection)) => {
+            let _ = connection.close().await;
+            Ok(())
+        }
+        Ok(Err(error)) => Err(tidy(&error.to_string())),
+        Err(_) => Err("no answer within 5 seconds".to_owned()),
+    }
+}
+
 fn describe(error: &DbErr) -> String {
     let text = match error {
         DbErr::Conn(inner) => inner.to_string(),
         other => other.to_string(),
     };
-    text.trim_start_matches("Connection Error: ")
+    let text = tidy(&text);
+    if text.contains("(code: 14)") {
+        return format!("{text} (does the directory exist, and may Clavis write to it?)");
+    }
+    text
+}
+
+fn tidy(text: &str) -> String {
+    let mut text = text
+        .trim_start_matches("Connection Error: ")
         .trim_start_matches("error communicating with database: ")
-        .to_owned()
+        .trim_start_matches("error returned from database: ")
+        .to_owned();
+    // PostgreSQL errors end with the server's source position, which means nothing to operators.
+    if let Some(at) = text.rfind(" at line ")
+        && text[at + 9..].bytes().all(|b| b.is_ascii_digit())
+    {
+        text.truncate(at);
+    }
+    text
 }
 
 #[cfg(test)]

@@ -65,14 +65,14 @@ async fn schemas_list(
         })
         .collect();
     let mut response = HttpResponse::Ok();
-    if start + page.len() < all.len() {
-        if let Some(last) = page.last() {
-            let next = format!(
-                "</schemas?page_size={page_size}&page_token={}>; rel=\"next\"",
-                last.id
-            );
-            response.insert_header((header::LINK, next));
-        }
+    if start + page.len() < all.len()
+        && let Some(last) = page.last()
+    {
+        let next = format!(
+            "</schemas?page_size={page_size}&page_token={}>; rel=\"next\"",
+            last.id
+        );
+        response.insert_header((header::LINK, next));
     }
     Ok(response.json(page))
 }

@@ -106,10 +106,19 @@ fn describe(error: figment::Error) -> ConfigError {
         },
         None => "the configuration".to_owned(),
     };
+    let kind = match &error.kind {
+        figment::error::Kind::UnknownField(field, expected) => {
+            format!(
+                "`{field}` is not a configuration key here; expected one of: {}",
+                expected.join(", ")
+            )
+        }
+        other => other.to_string(),
+    };
     let problem = if key.is_empty() {
-        error.kind.to_string()
+        kind
     } else {
-        format!("key `{key}`: {}", error.kind)
+        format!("key `{key}`: {kind}")
     };
     ConfigError::Parse {
         source_name,

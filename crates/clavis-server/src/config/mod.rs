@@ -17,7 +17,7 @@ use chrono::TimeDelta;
 use serde::{Deserialize, Deserializer};
 
 /// The whole configuration, as written by the operator.
-#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, PartialEq, Default)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
     /// Where the data lives: `memory`, `sqlite://PATH?mode=rwc` or `postgres://...`.
@@ -30,21 +30,6 @@ pub struct Config {
     pub identity: IdentityConfig,
     pub session: SessionConfig,
     pub hashers: Hashers,
-}
-
-impl Default for Config {
-    fn default() -> Self {
-        Self {
-            dsn: None,
-            dev: false,
-            serve: Serve::default(),
-            log: Log::default(),
-            secrets: Secrets::default(),
-            identity: IdentityConfig::default(),
-            session: SessionConfig::default(),
-            hashers: Hashers::default(),
-        }
-    }
 }
 
 /// `serve`: the two listeners.
