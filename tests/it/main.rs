@@ -2,7 +2,12 @@
 //! runs on SQLite and, when `CLAVIS_TEST_DATABASE_URL` is set, on PostgreSQL.
 
 // Test code: a failed expectation should stop the test where it happened.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::disallowed_methods)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::disallowed_methods
+)]
 
 mod health;
 mod schemas;

@@ -3,7 +3,12 @@
 //! usual mistakes.
 
 // Test code: a failed expectation should stop the test where it happened.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::disallowed_methods)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::disallowed_methods
+)]
 
 use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
@@ -384,4 +389,48 @@ fn version_flag_prints_version() {
         String::from_utf8_lossy(&output.stdout).trim(),
         format!("clavis {}", env!("CARGO_PKG_VERSION"))
     );
+}
+
+#[test]
+fn serve_log_format_json_writes_json_lines_with_request_ids() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut command = clavis(dir.path());
+    command
+        .args(["serve", "--dev", "--log-format", "json"])
+        .env("RUST_LOG", "info")
+        .env("CLAVIS_SERVE__PUBLIC__PORT", "0")
+        .env("CLAVIS_SERVE__ADMIN__PORT", "0");
+    let mut served = serve(command);
+    let stderr = served.child.stderr.take().unwrap();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        reqwest::Client::new()
+            .get(format!("{}health/alive", served.public))
+            .header("X-Request-Id", "json-log-probe")
+            .send()
+            .await
+            .unwrap();
+    });
+    let mut saw_request = false;
+    while let Ok(line) = rx.recv_timeout(Duration::from_secs(10)) {
+        let record: serde_json::Value = serde_json::from_str(&line)
+            .unwrap_or_else(|e| panic!("not a JSON log line ({e}): {line}"));
+        assert!(record["level"].is_string(), "{line}");
+        if record["message"] == "handled request" {
+            assert_eq!(record["span"]["request_id"], "json-log-probe", "{line}");
+            assert_eq!(record["status"], 200, "{line}");
+            saw_request = true;
+            break;
+        }
+    }
+    assert!(saw_request, "the request was logged");
 }

@@ -163,6 +163,7 @@ impl Drop for TestDatabase {
 }
 
 async fn migrated_sqlite_template() -> (tempfile::TempDir, PathBuf) {
+    remove_stale_templates();
     let dir = tempfile::Builder::new()
         .prefix("clavis-sqlite-template-")
         .tempdir()
@@ -182,6 +183,29 @@ async fn migrated_sqlite_template() -> (tempfile::TempDir, PathBuf) {
         .unwrap_or_else(|e| fail("write the SQLite template", e));
     db.connection.close_by_ref().await.ok();
     (dir, template)
+}
+
+/// Templates outlive their test process (statics are never dropped); remove those older than a
+/// day so repeated runs do not pile them up.
+fn remove_stale_templates() {
+    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let stale = entry
+            .file_name()
+            .to_string_lossy()
+            .starts_with("clavis-sqlite-template-")
+            && entry
+                .metadata()
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|modified| modified.elapsed().ok())
+                .is_some_and(|age| age > Duration::from_secs(24 * 3600));
+        if stale {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
 }
 
 fn escape_sql(path: &Path) -> String {
