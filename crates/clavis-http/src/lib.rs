@@ -26,31 +26,7 @@ pub fn public_server(
     listener: TcpListener,
     workers: usize,
 ) -> std::io::Result<Server> {
-    let data = web::Data::new(state);
-    let server = HttpServer::new(move || {
-        App::new()
-            .app_data(data.clone())
-            .app_data(web::PayloadConfig::new(BODY_LIMIT_BYTES))
-            .app_data(web::JsonConfig::default().limit(BODY_LIMIT_BYTES))
-            .app_data(web::FormConfig::default().limit(BODY_LIMIT_BYTES))
-            .wrap(actix_web::middleware::Condition::new(
-                data.settings.cors.enabled,
-                middleware::cors(&data.settings.cors),
-            ))
-            .wrap(actix_web::middleware::from_fn(middleware::no_cache_on_get))
-            .wrap(actix_web::middleware::from_fn(middleware::body_limit))
-            .wrap(actix_web::middleware::from_fn(middleware::request_log))
-            .configure(routes::health::configure)
-            .configure(routes::schemas::configure)
-            .configure(routes::sessions::configure)
-            .default_service(web::to(routes::not_found))
-    })
-    .workers(workers.max(1))
-    .disable_signals()
-    .shutdown_timeout(10)
-    .listen(listener)?
-    .run();
-    Ok(server)
+    server(state, listener, workers, Surface::Public)
 }
 
 /// The admin listener's server on an already bound socket. Signals are left to the caller.
@@ -59,18 +35,40 @@ pub fn admin_server(
     listener: TcpListener,
     workers: usize,
 ) -> std::io::Result<Server> {
+    server(state, listener, workers, Surface::Admin)
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Surface {
+    Public,
+    Admin,
+}
+
+fn server(
+    state: HttpState,
+    listener: TcpListener,
+    workers: usize,
+    surface: Surface,
+) -> std::io::Result<Server> {
     let data = web::Data::new(state);
     let server = HttpServer::new(move || {
+        let cors_enabled = surface == Surface::Public && data.settings.cors.enabled;
         App::new()
             .app_data(data.clone())
             .app_data(web::PayloadConfig::new(BODY_LIMIT_BYTES))
             .app_data(web::JsonConfig::default().limit(BODY_LIMIT_BYTES))
             .app_data(web::FormConfig::default().limit(BODY_LIMIT_BYTES))
+            .wrap(actix_web::middleware::Condition::new(
+                cors_enabled,
+                middleware::cors(&data.settings.cors),
+            ))
             .wrap(actix_web::middleware::from_fn(middleware::no_cache_on_get))
             .wrap(actix_web::middleware::from_fn(middleware::body_limit))
             .wrap(actix_web::middleware::from_fn(middleware::request_log))
-            .configure(routes::health::configure_admin)
-            .configure(routes::schemas::configure_admin)
+            .configure(|cfg| match surface {
+                Surface::Public => routes::public(cfg),
+                Surface::Admin => routes::admin(cfg),
+            })
             .default_service(web::to(routes::not_found))
     })
     .workers(workers.max(1))

@@ -1,10 +1,25 @@
 //! Route tables and handlers, one module per resource.
 
 pub mod health;
+mod pagination;
 pub mod schemas;
 pub mod sessions;
 
 use crate::error::ApiError;
+use actix_web::web::ServiceConfig;
+
+/// Every route of the public listener, in registration order.
+pub fn public(cfg: &mut ServiceConfig) {
+    health::configure(cfg);
+    schemas::configure(cfg);
+    sessions::configure(cfg);
+}
+
+/// Every route of the admin listener, in registration order.
+pub fn admin(cfg: &mut ServiceConfig) {
+    health::configure_admin(cfg);
+    schemas::configure_admin(cfg);
+}
 
 /// Any path no route claims.
 pub async fn not_found() -> Result<actix_web::HttpResponse, ApiError> {

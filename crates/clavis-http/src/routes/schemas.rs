@@ -1,5 +1,6 @@
 //! `GET /schemas` and `GET /schemas/{id}`: the identity schemas, served on the public port.
 
+use super::pagination::{PageQuery, next_link};
 use crate::error::ApiError;
 use crate::state::HttpState;
 use actix_web::http::header;
@@ -8,7 +9,6 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use clavis_core::CoreError;
 use clavis_types::schema::IdentitySchemaContainer;
-use serde::Deserialize;
 
 /// Public listener routes.
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -27,25 +27,11 @@ pub fn configure_admin(cfg: &mut web::ServiceConfig) {
         .route("/schemas/{id}", web::get().to(schemas_redirect_to_public));
 }
 
-#[derive(Debug, Deserialize)]
-struct ListQuery {
-    page_size: Option<usize>,
-    page_token: Option<String>,
-}
-
-const DEFAULT_PAGE_SIZE: usize = 250;
-const MAX_PAGE_SIZE: usize = 1000;
-
 async fn schemas_list(
     state: web::Data<HttpState>,
-    query: web::Query<ListQuery>,
+    query: web::Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let page_size = query.page_size.unwrap_or(DEFAULT_PAGE_SIZE);
-    if page_size == 0 || page_size > MAX_PAGE_SIZE {
-        return Err(ApiError::BadRequest(format!(
-            "page_size must be between 1 and {MAX_PAGE_SIZE}"
-        )));
-    }
+    let page_size = usize::try_from(query.size()?).unwrap_or(usize::MAX);
     let all: Vec<_> = state.identities.schemas().iter().collect();
     let start = match &query.page_token {
         None => 0,
@@ -68,11 +54,7 @@ async fn schemas_list(
     if start + page.len() < all.len()
         && let Some(last) = page.last()
     {
-        let next = format!(
-            "</schemas?page_size={page_size}&page_token={}>; rel=\"next\"",
-            last.id
-        );
-        response.insert_header((header::LINK, next));
+        response.insert_header(next_link("/schemas", page_size as u64, &last.id));
     }
     Ok(response.json(page))
 }

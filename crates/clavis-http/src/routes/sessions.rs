@@ -1,14 +1,13 @@
 //! `/sessions/whoami` and the caller's own sessions: list, revoke others, revoke one.
 
+use super::pagination::{PageQuery, next_link};
 use crate::error::ApiError;
 use crate::present;
 use crate::session_token;
 use crate::state::HttpState;
-use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use clavis_types::SessionId;
 use clavis_types::session::RevokedSessionsCount;
-use serde::Deserialize;
 use uuid::Uuid;
 
 /// Public listener routes.
@@ -40,27 +39,13 @@ async fn sessions_whoami(
         .json(body))
 }
 
-#[derive(Debug, Deserialize)]
-struct ListQuery {
-    page_size: Option<u64>,
-    page_token: Option<String>,
-}
-
-const DEFAULT_PAGE_SIZE: u64 = 250;
-const MAX_PAGE_SIZE: u64 = 1000;
-
 async fn sessions_list(
     state: web::Data<HttpState>,
     req: HttpRequest,
-    query: web::Query<ListQuery>,
+    query: web::Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let who = session_token::require(&req, &state).await?;
-    let page_size = query.page_size.unwrap_or(DEFAULT_PAGE_SIZE);
-    if page_size == 0 || page_size > MAX_PAGE_SIZE {
-        return Err(ApiError::BadRequest(format!(
-            "page_size must be between 1 and {MAX_PAGE_SIZE}"
-        )));
-    }
+    let page_size = query.size()?;
     let after = match &query.page_token {
         None => None,
         Some(token) => {
@@ -81,10 +66,7 @@ async fn sessions_list(
         .collect();
     let mut response = HttpResponse::Ok();
     if let Some(next) = page.next {
-        response.insert_header((
-            header::LINK,
-            format!("</sessions?page_size={page_size}&page_token={next}>; rel=\"next\""),
-        ));
+        response.insert_header(next_link("/sessions", page_size, &next.to_string()));
     }
     Ok(response.json(body))
 }
