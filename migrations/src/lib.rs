@@ -8,6 +8,7 @@
 pub use sea_orm_migration::prelude::*;
 
 mod m20261122_000001_identities_sessions_flows;
+mod m20261122_000002_flow_active_method;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -15,8 +16,9 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(
-            m20261122_000001_identities_sessions_flows::Migration,
-        )]
+        vec![
+            Box::new(m20261122_000001_identities_sessions_flows::Migration),
+            Box::new(m20261122_000002_flow_active_method::Migration),
+        ]
     }
 }

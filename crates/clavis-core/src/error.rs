@@ -27,6 +27,36 @@ pub enum CoreError {
     /// An identifier or address is taken by another identity.
     #[error("{0}")]
     Conflict(String),
+    /// A valid session exists and the flow would not change it.
+    #[error("a valid session was detected and thus this flow is not possible")]
+    SessionAlreadyAvailable,
+    /// A higher assurance level was requested without any session.
+    #[error("an aal1 session is required before a higher assurance level can be requested")]
+    Aal1Required,
+    /// No flow of this kind has this id.
+    #[error("the flow was not found")]
+    FlowNotFound,
+    /// The flow expired; `use_flow_id` names a replacement when one was created.
+    #[error("the flow expired")]
+    FlowExpired {
+        expired_at: chrono::DateTime<chrono::Utc>,
+        use_flow_id: Option<clavis_types::id::FlowId>,
+    },
+    /// The flow was completed already (by this or a concurrent request).
+    #[error("the flow was already completed")]
+    FlowCompleted,
+    /// A query parameter has a value the flow cannot use.
+    #[error("{0}")]
+    InvalidParameter(String),
+    /// The session belongs to another identity than the flow.
+    #[error("the flow belongs to another identity")]
+    IdentityMismatch,
+    /// A submission to an API flow came from a browser (it carries `Origin` or cookies).
+    #[error("an API flow was submitted with browser credentials")]
+    ApiFlowFromBrowser,
+    /// A component broke its contract (a method answered an outcome its flow cannot use).
+    #[error("internal error: {0}")]
+    Internal(String),
     /// Storage failed.
     #[error(transparent)]
     Storage(StorageError),

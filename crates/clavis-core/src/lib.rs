@@ -9,6 +9,7 @@
 pub mod clock;
 pub mod cookie;
 pub mod error;
+pub mod flow;
 pub mod health;
 pub mod identity;
 pub mod random;

@@ -23,6 +23,12 @@ pub enum ApiError {
     /// A parameter is malformed; the text says which and why.
     #[error("{0}")]
     BadRequest(String),
+    /// The body's content type is not JSON or a form.
+    #[error("unsupported content type `{0}`")]
+    UnsupportedMediaType(String),
+    /// A single-page or native client must send the browser to this URL.
+    #[error("the browser must go to {0}")]
+    LocationChange(String),
 }
 
 struct Answer {
@@ -31,6 +37,7 @@ struct Answer {
     reason: Option<String>,
     message: &'static str,
     details: Option<Map<String, Value>>,
+    siblings: Map<String, Value>,
 }
 
 impl Answer {
@@ -41,6 +48,7 @@ impl Answer {
             reason: None,
             message,
             details: None,
+            siblings: Map::new(),
         }
     }
 
@@ -51,6 +59,11 @@ impl Answer {
 
     fn reason(mut self, reason: impl Into<String>) -> Self {
         self.reason = Some(reason.into());
+        self
+    }
+
+    fn sibling(mut self, key: &str, value: Value) -> Self {
+        self.siblings.insert(key.to_owned(), value);
         self
     }
 }
@@ -70,12 +83,47 @@ fn answer(error: &ApiError) -> Answer {
             "Request bodies are limited to {} bytes.",
             crate::BODY_LIMIT_BYTES
         )),
-        ApiError::BadRequest(reason) => Answer::new(
-            StatusCode::BAD_REQUEST,
-            "The request was malformed or contained invalid parameters",
+        ApiError::BadRequest(reason) => bad_request(reason.clone()),
+        ApiError::UnsupportedMediaType(kind) => Answer::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "The request body has an unsupported content type",
         )
-        .reason(reason.clone()),
+        .reason(format!(
+            "`{kind}` is not supported; send application/json or application/x-www-form-urlencoded."
+        )),
+        ApiError::LocationChange(url) => Answer::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "browser location change required",
+        )
+        .id(ErrorId::BrowserLocationChangeRequired)
+        .reason("In order to complete this flow please redirect the browser to the URL in redirect_browser_to.")
+        .sibling("redirect_browser_to", Value::String(url.clone())),
     }
+}
+
+fn bad_request(reason: String) -> Answer {
+    Answer::new(
+        StatusCode::BAD_REQUEST,
+        "The request was malformed or contained invalid parameters",
+    )
+    .reason(reason)
+}
+
+fn flow_expired(
+    expired_at: &chrono::DateTime<chrono::Utc>,
+    use_flow_id: Option<&clavis_types::id::FlowId>,
+) -> Answer {
+    let mut answer = Answer::new(StatusCode::GONE, "self-service flow expired")
+        .id(ErrorId::SelfServiceFlowExpired)
+        .reason(format!(
+            "The self-service flow expired at {}; please retry the flow.",
+            expired_at.to_rfc3339()
+        ))
+        .sibling("expired_at", json!(expired_at));
+    if let Some(id) = use_flow_id {
+        answer = answer.sibling("use_flow_id", json!(id));
+    }
+    answer
 }
 
 fn core_answer(error: &CoreError) -> Answer {
@@ -126,7 +174,27 @@ fn core_answer(error: &CoreError) -> Answer {
             "The resource could not be created due to a conflict",
         )
         .reason("An identity with the same identifier or address exists already."),
-        CoreError::Storage(_) => Answer::new(
+        CoreError::SessionAlreadyAvailable => bad_request(
+            "A valid session was detected and thus this flow is not possible. Did you forget to set `?refresh=true`?".to_owned(),
+        )
+        .id(ErrorId::SessionAlreadyAvailable),
+        CoreError::Aal1Required => Answer::new(StatusCode::UNAUTHORIZED, "aal1 session required")
+            .id(ErrorId::SessionAal1Required)
+            .reason("You have to sign in with a first factor before you can request a second one."),
+        CoreError::FlowNotFound => Answer::new(StatusCode::NOT_FOUND, "The requested resource could not be found")
+            .reason("The flow does not exist."),
+        CoreError::FlowExpired { expired_at, use_flow_id } => flow_expired(expired_at, use_flow_id.as_ref()),
+        CoreError::FlowCompleted => bad_request("The flow was already completed; start a new one.".to_owned()),
+        CoreError::InvalidParameter(reason) => bad_request(reason.clone()),
+        CoreError::IdentityMismatch => Answer::new(StatusCode::FORBIDDEN, "The request was denied")
+            .id(ErrorId::SecurityIdentityMismatch)
+            .reason("The flow belongs to another identity than the session."),
+        CoreError::ApiFlowFromBrowser => bad_request(
+            "The request carried an Origin header or cookies, which marks it as coming from a browser, but the flow was \
+             initiated as an API flow. Use a browser flow instead."
+                .to_owned(),
+        ),
+        CoreError::Internal(_) | CoreError::Storage(_) => Answer::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             "An internal server error occurred, please contact the system administrator",
         ),
@@ -173,7 +241,7 @@ impl ResponseError for ApiError {
                 request: None,
                 details: answer.details,
             },
-            siblings: Map::new(),
+            siblings: answer.siblings,
         };
         HttpResponse::build(answer.status).json(body)
     }

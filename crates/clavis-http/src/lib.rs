@@ -4,6 +4,7 @@
 //! Kratos' wire format. Errors become HTTP responses in exactly one place, [`error`]. This crate
 //! reaches storage only through the core's services and ports, never directly.
 
+mod body;
 pub mod error;
 mod middleware;
 mod present;

@@ -2,6 +2,8 @@
 
 use clavis_core::Clock;
 use clavis_core::cookie::CookieSigner;
+use clavis_core::flow::login::LoginEngine;
+use clavis_core::flow::registration::RegistrationEngine;
 use clavis_core::health::Readiness;
 use clavis_core::identity::IdentityService;
 use clavis_core::session::SessionService;
@@ -13,6 +15,8 @@ use url::Url;
 pub struct HttpState {
     pub identities: IdentityService,
     pub sessions: SessionService,
+    pub login: LoginEngine,
+    pub registration: RegistrationEngine,
     pub readiness: Arc<dyn Readiness>,
     pub clock: Arc<dyn Clock>,
     pub cookie_signer: CookieSigner,

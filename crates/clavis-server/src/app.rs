@@ -2,11 +2,18 @@
 
 use crate::config::{Config, ConfigError, SameSite, SchemaSourceError, load_schema_documents};
 use clavis_core::cookie::CookieSigner;
+use clavis_core::flow::FlowSettings;
+use clavis_core::flow::login::LoginEngine;
+use clavis_core::flow::method::{DuplicateMethod, MethodRegistry};
+use clavis_core::flow::registration::{RegistrationEngine, RegistrationSettings};
 use clavis_core::identity::{IdentityService, SchemaError, SchemaRegistry};
 use clavis_core::session::{SessionService, SessionSettings};
 use clavis_core::{Clock, OsRng, Rng, SystemClock};
 use clavis_http::{CookieSettings, CorsSettings, HttpSettings, HttpState};
 use clavis_store::{ConnectError, Database, Store};
+use clavis_strategy_password::{
+    Argon2Params, PasswordDeps, PasswordHasher, PasswordMethod, PasswordPolicy,
+};
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
 use url::Url;
@@ -52,6 +59,10 @@ pub enum StartError {
         addr: String,
         reason: String,
     },
+    #[error(transparent)]
+    Methods(#[from] DuplicateMethod),
+    #[error("configuration key `hashers.argon2` is invalid: {0}")]
+    Hasher(String),
     #[error("cannot start the {0} listener: {1}")]
     Listener(&'static str, String),
 }
@@ -155,11 +166,37 @@ pub async fn start(config: Config, runtime: Runtime) -> Result<Running, StartErr
     );
     let sessions = SessionService::new(
         store.clone(),
-        store,
+        store.clone(),
         runtime.clock.clone(),
         runtime.rng.clone(),
         SessionSettings {
             lifespan: config.session.lifespan.0,
+        },
+    );
+    let flow_settings = |lifespan: chrono::TimeDelta| FlowSettings {
+        public_base_url: public_base_url.to_string(),
+        lifespan,
+    };
+    let methods = methods(&config, store.clone(), runtime.rng.clone())?;
+    let login = LoginEngine::new(
+        methods.clone(),
+        store.clone(),
+        store.clone(),
+        sessions.clone(),
+        runtime.clock.clone(),
+        runtime.rng.clone(),
+        flow_settings(config.selfservice.flows.login.lifespan.0),
+    );
+    let registration = RegistrationEngine::new(
+        methods,
+        store.clone(),
+        identities.clone(),
+        sessions.clone(),
+        runtime.clock.clone(),
+        runtime.rng.clone(),
+        flow_settings(config.selfservice.flows.registration.lifespan.0),
+        RegistrationSettings {
+            issue_session: config.registration_issues_session(),
         },
     );
     let services = Services {
@@ -171,6 +208,8 @@ pub async fn start(config: Config, runtime: Runtime) -> Result<Running, StartErr
     let state = HttpState {
         identities,
         sessions,
+        login,
+        registration,
         readiness: Arc::new(database),
         clock: runtime.clock.clone(),
         cookie_signer,
@@ -194,6 +233,33 @@ pub async fn start(config: Config, runtime: Runtime) -> Result<Running, StartErr
         admin: admin_handle,
         tasks: vec![tokio::spawn(public), tokio::spawn(admin)],
     })
+}
+
+/// The methods in force, in the order their nodes appear and submissions are matched.
+fn methods(
+    config: &Config,
+    store: Arc<Store>,
+    rng: Arc<dyn Rng>,
+) -> Result<MethodRegistry, StartError> {
+    let argon = &config.hashers.argon2;
+    let params = Argon2Params {
+        memory_kib: u32::try_from(argon.memory.0 / 1024).unwrap_or(u32::MAX),
+        iterations: argon.iterations,
+        parallelism: argon.parallelism,
+    };
+    let concurrency = argon
+        .max_concurrent
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, usize::from));
+    let hasher = PasswordHasher::new(params, concurrency, rng)
+        .map_err(|e| StartError::Hasher(e.to_string()))?;
+    let password = Arc::new(PasswordMethod::new(PasswordDeps {
+        lookup: store,
+        hasher: Arc::new(hasher),
+        policy: PasswordPolicy::default(),
+    }));
+    Ok(MethodRegistry::new()
+        .login(password.clone())?
+        .registration(password)?)
 }
 
 fn bind(key: &'static str, host: &str, port: u16) -> Result<TcpListener, StartError> {

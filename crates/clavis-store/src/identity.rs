@@ -8,7 +8,7 @@ use crate::entity::{
 use crate::row::{IdentityRows, identity_from_rows, identity_state_to_row, storage_error};
 use async_trait::async_trait;
 use clavis_core::StorageError;
-use clavis_core::identity::{Identity, IdentityStore};
+use clavis_core::identity::{CredentialKind, IdentifierLookup, Identity, IdentityStore};
 use clavis_types::IdentityId;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
@@ -157,4 +157,31 @@ async fn insert_credentials(
         }
     }
     Ok(())
+}
+
+#[async_trait]
+impl IdentifierLookup for Store {
+    async fn find_identity_by_identifier(
+        &self,
+        kind: CredentialKind,
+        identifier: &str,
+    ) -> Result<Option<Identity>, StorageError> {
+        let Some(row) = identity_credential_identifiers::Entity::find()
+            .filter(identity_credential_identifiers::Column::Kind.eq(kind.as_str()))
+            .filter(identity_credential_identifiers::Column::Identifier.eq(identifier))
+            .one(&self.db)
+            .await
+            .map_err(storage_error)?
+        else {
+            return Ok(None);
+        };
+        let Some(credential) = identity_credentials::Entity::find_by_id(row.credential_id)
+            .one(&self.db)
+            .await
+            .map_err(storage_error)?
+        else {
+            return Ok(None);
+        };
+        self.get_identity(IdentityId(credential.identity_id)).await
+    }
 }

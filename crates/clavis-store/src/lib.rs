@@ -7,6 +7,7 @@
 
 mod connect;
 pub mod entity;
+mod flow;
 mod health;
 mod identity;
 mod row;

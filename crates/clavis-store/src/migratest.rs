@@ -23,49 +23,58 @@ fn seeds(engine: Engine) -> Vec<(&'static str, Vec<String>)> {
     let credential = uuid("0e0e0e0e-0000-4000-8000-000000000002");
     let session = uuid("0e0e0e0e-0000-4000-8000-000000000003");
     let ts = "'2026-11-22 10:00:00+00:00'";
-    vec![(
-        "m20261122_000001_identities_sessions_flows",
-        vec![
-            format!(
-                "INSERT INTO identities (id, schema_id, state, state_changed_at, traits, metadata_public, metadata_admin, external_id, created_at, updated_at) \
+    vec![
+        (
+            "m20261122_000001_identities_sessions_flows",
+            vec![
+                format!(
+                    "INSERT INTO identities (id, schema_id, state, state_changed_at, traits, metadata_public, metadata_admin, external_id, created_at, updated_at) \
                  VALUES ({identity}, 'default', 'active', {ts}, '{{\"email\":\"seed@example.org\"}}', NULL, '{{\"note\":1}}', NULL, {ts}, {ts})"
-            ),
-            format!(
-                "INSERT INTO identity_credentials (id, identity_id, kind, config, version, created_at, updated_at) \
+                ),
+                format!(
+                    "INSERT INTO identity_credentials (id, identity_id, kind, config, version, created_at, updated_at) \
                  VALUES ({credential}, {identity}, 'password', '{{\"v\":1}}', 1, {ts}, {ts})"
-            ),
-            format!(
-                "INSERT INTO identity_credential_identifiers (id, credential_id, kind, identifier, created_at) \
+                ),
+                format!(
+                    "INSERT INTO identity_credential_identifiers (id, credential_id, kind, identifier, created_at) \
                  VALUES ({}, {credential}, 'password', 'seed@example.org', {ts})",
-                uuid("0e0e0e0e-0000-4000-8000-000000000004")
-            ),
-            format!(
-                "INSERT INTO identity_verifiable_addresses (id, identity_id, via, value, verified, verified_at, status, created_at, updated_at) \
+                    uuid("0e0e0e0e-0000-4000-8000-000000000004")
+                ),
+                format!(
+                    "INSERT INTO identity_verifiable_addresses (id, identity_id, via, value, verified, verified_at, status, created_at, updated_at) \
                  VALUES ({}, {identity}, 'email', 'seed@example.org', false, NULL, 'pending', {ts}, {ts})",
-                uuid("0e0e0e0e-0000-4000-8000-000000000005")
-            ),
-            format!(
-                "INSERT INTO identity_recovery_addresses (id, identity_id, via, value, created_at, updated_at) \
+                    uuid("0e0e0e0e-0000-4000-8000-000000000005")
+                ),
+                format!(
+                    "INSERT INTO identity_recovery_addresses (id, identity_id, via, value, created_at, updated_at) \
                  VALUES ({}, {identity}, 'email', 'seed@example.org', {ts}, {ts})",
-                uuid("0e0e0e0e-0000-4000-8000-000000000006")
-            ),
-            format!(
-                "INSERT INTO sessions (id, identity_id, token_digest, active, aal, authentication_methods, issued_at, authenticated_at, expires_at, created_at, updated_at) \
+                    uuid("0e0e0e0e-0000-4000-8000-000000000006")
+                ),
+                format!(
+                    "INSERT INTO sessions (id, identity_id, token_digest, active, aal, authentication_methods, issued_at, authenticated_at, expires_at, created_at, updated_at) \
                  VALUES ({session}, {identity}, '{}', true, 'aal1', '[{{\"method\":\"password\",\"aal\":\"aal1\",\"completed_at\":\"2026-11-22T10:00:00Z\"}}]', {ts}, {ts}, {ts}, {ts}, {ts})",
-                TokenDigest::of(b"seed-token").as_str()
-            ),
-            format!(
-                "INSERT INTO session_devices (id, session_id, ip_address, user_agent, location, created_at) \
+                    TokenDigest::of(b"seed-token").as_str()
+                ),
+                format!(
+                    "INSERT INTO session_devices (id, session_id, ip_address, user_agent, location, created_at) \
                  VALUES ({}, {session}, '198.51.100.7', 'seed-agent', NULL, {ts})",
-                uuid("0e0e0e0e-0000-4000-8000-000000000007")
-            ),
-            format!(
-                "INSERT INTO selfservice_flows (id, kind, flow_type, state, identity_id, session_id, request_url, return_to, requested_aal, refresh, ui, strategy_state, csrf_token_digest, transient_payload, issued_at, expires_at, created_at, updated_at) \
+                    uuid("0e0e0e0e-0000-4000-8000-000000000007")
+                ),
+                format!(
+                    "INSERT INTO selfservice_flows (id, kind, flow_type, state, identity_id, session_id, request_url, return_to, requested_aal, refresh, ui, strategy_state, csrf_token_digest, transient_payload, issued_at, expires_at, created_at, updated_at) \
                  VALUES ({}, 'login', 'api', 'choose_method', NULL, NULL, 'http://127.0.0.1/self-service/login/api', NULL, 'aal1', false, '{{}}', '{{}}', NULL, NULL, {ts}, {ts}, {ts}, {ts})",
+                    uuid("0e0e0e0e-0000-4000-8000-000000000008")
+                ),
+            ],
+        ),
+        (
+            "m20261122_000002_flow_active_method",
+            vec![format!(
+                "UPDATE selfservice_flows SET active_method = 'password' WHERE id = {}",
                 uuid("0e0e0e0e-0000-4000-8000-000000000008")
-            ),
-        ],
-    )]
+            )],
+        ),
+    ]
 }
 
 async fn replay(db: &Database, engine: Engine) {
@@ -124,6 +133,7 @@ async fn replay(db: &Database, engine: Engine) {
         .unwrap();
     assert_eq!(flows.len(), 1);
     assert_eq!(flows[0].kind, "login");
+    assert_eq!(flows[0].active_method.as_deref(), Some("password"));
 }
 
 use sea_orm::EntityTrait;

@@ -45,6 +45,14 @@ pub fn test_config(database: &TestDatabase) -> Config {
     config.secrets.cookie = vec![TEST_COOKIE_SECRET.to_owned()];
     config.secrets.cipher = vec!["test-cipher-secret-0123456789".to_owned()];
     config.log.level = "warn".to_owned();
+    // Cheap hashes keep tests fast; production costs are exercised by the benchmarks.
+    config.hashers.argon2.memory = clavis_server::config::ByteSize(64 * 1024);
+    config.hashers.argon2.iterations = 1;
+    config.selfservice.flows.registration.after = Some(clavis_server::config::AfterHooks {
+        hooks: vec![clavis_server::config::Hook {
+            hook: clavis_server::config::HookName::Session,
+        }],
+    });
     config
 }
 

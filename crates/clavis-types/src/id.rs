@@ -48,3 +48,7 @@ uuid_newtype!(
     /// The id of a verifiable or recovery address.
     AddressId
 );
+uuid_newtype!(
+    /// The id of a self-service flow.
+    FlowId
+);

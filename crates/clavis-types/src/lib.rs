@@ -5,11 +5,14 @@
 //! depends on nothing but serde, uuid and chrono, so every other crate may use it.
 
 pub mod error;
+pub mod flow;
 pub mod health;
 pub mod id;
 pub mod identity;
+pub mod message;
 pub mod schema;
 pub mod session;
+pub mod ui;
 
 pub use error::{ErrorBody, ErrorEnvelope, ErrorId};
 pub use id::{IdentityId, SessionId};

@@ -165,6 +165,17 @@ pub trait IdentityStore: Send + Sync {
     async fn get_identity(&self, id: IdentityId) -> Result<Option<Identity>, StorageError>;
 }
 
+/// Finding an identity by one of its credential identifiers (login).
+#[async_trait]
+pub trait IdentifierLookup: Send + Sync {
+    /// The identity whose `kind` credential has this (normalised) identifier.
+    async fn find_identity_by_identifier(
+        &self,
+        kind: CredentialKind,
+        identifier: &str,
+    ) -> Result<Option<Identity>, StorageError>;
+}
+
 /// What a caller supplies to create an identity.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewIdentity {

@@ -36,6 +36,8 @@ pub enum SchemaError {
 pub struct TraitViolation {
     pub pointer: String,
     pub message: String,
+    /// For a missing required property: its name (the violation is reported on the parent).
+    pub missing_property: Option<String>,
 }
 
 /// One compiled identity schema.
@@ -73,6 +75,12 @@ impl IdentitySchema {
             .map(|error| TraitViolation {
                 pointer: error.instance_path().as_str().to_owned(),
                 message: error.to_string(),
+                missing_property: match error.kind() {
+                    jsonschema::error::ValidationErrorKind::Required { property } => {
+                        property.as_str().map(str::to_owned)
+                    }
+                    _ => None,
+                },
             })
             .collect();
         if !violations.is_empty() {

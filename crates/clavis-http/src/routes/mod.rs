@@ -1,7 +1,10 @@
 //! Route tables and handlers, one module per resource.
 
+mod flows;
 pub mod health;
+pub mod login;
 mod pagination;
+pub mod registration;
 pub mod schemas;
 pub mod sessions;
 
@@ -13,6 +16,8 @@ pub fn public(cfg: &mut ServiceConfig) {
     health::configure(cfg);
     schemas::configure(cfg);
     sessions::configure(cfg);
+    login::configure(cfg);
+    registration::configure(cfg);
 }
 
 /// Every route of the admin listener, in registration order.

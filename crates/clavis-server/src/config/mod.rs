@@ -30,6 +30,7 @@ pub struct Config {
     pub identity: IdentityConfig,
     pub session: SessionConfig,
     pub hashers: Hashers,
+    pub selfservice: SelfService,
 }
 
 /// `serve`: the two listeners.
@@ -260,6 +261,8 @@ pub struct Argon2 {
     pub memory: ByteSize,
     pub iterations: u32,
     pub parallelism: u32,
+    /// How many hashes may run at once; the default is one per core.
+    pub max_concurrent: Option<usize>,
 }
 
 impl Default for Argon2 {
@@ -268,11 +271,90 @@ impl Default for Argon2 {
             memory: ByteSize(19 * 1024 * 1024),
             iterations: 2,
             parallelism: 1,
+            max_concurrent: None,
         }
     }
 }
 
+/// `selfservice`: the self-service flows.
+#[derive(Debug, Clone, Deserialize, PartialEq, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct SelfService {
+    pub flows: Flows,
+}
+
+/// `selfservice.flows`.
+#[derive(Debug, Clone, Deserialize, PartialEq, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct Flows {
+    pub login: LoginFlowConfig,
+    pub registration: RegistrationFlowConfig,
+}
+
+/// `selfservice.flows.login`.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct LoginFlowConfig {
+    pub lifespan: GoDuration,
+}
+
+impl Default for LoginFlowConfig {
+    fn default() -> Self {
+        Self {
+            lifespan: GoDuration(TimeDelta::hours(1)),
+        }
+    }
+}
+
+/// `selfservice.flows.registration`.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct RegistrationFlowConfig {
+    pub lifespan: GoDuration,
+    /// Hooks after a successful registration; unset means `[session]` in `--dev`, none otherwise.
+    pub after: Option<AfterHooks>,
+}
+
+impl Default for RegistrationFlowConfig {
+    fn default() -> Self {
+        Self {
+            lifespan: GoDuration(TimeDelta::hours(1)),
+            after: None,
+        }
+    }
+}
+
+/// `after: {hooks: [...]}`.
+#[derive(Debug, Clone, Deserialize, PartialEq, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct AfterHooks {
+    pub hooks: Vec<Hook>,
+}
+
+/// One hook entry.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Hook {
+    pub hook: HookName,
+}
+
+/// The hooks Clavis knows.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum HookName {
+    /// Sign the new identity in right after registration.
+    Session,
+}
+
 impl Config {
+    /// Whether registration signs the new identity in (the `session` hook).
+    pub fn registration_issues_session(&self) -> bool {
+        match &self.selfservice.flows.registration.after {
+            Some(after) => after.hooks.iter().any(|h| h.hook == HookName::Session),
+            None => self.dev,
+        }
+    }
+
     /// What serving needs beyond [`Config::validate`]: a cookie secret (generated in `--dev`).
     pub fn validate_for_serve(&self) -> Result<(), ConfigError> {
         if !self.dev && self.secrets.cookie.is_empty() {

@@ -1,0 +1,175 @@
+//! The strategy interface: what an authentication method implements to take part in flows.
+//!
+//! A method returns an [`Outcome`] and never touches HTTP, cookies or sessions; the engines
+//! decide what an outcome means for the flow and the caller.
+
+use super::Step;
+use crate::error::CoreError;
+use crate::identity::{CredentialKind, TraitsExtract};
+use crate::session::Authenticated;
+use async_trait::async_trait;
+use clavis_types::IdentityId;
+use clavis_types::flow::FlowType;
+use clavis_types::session::Aal;
+use clavis_types::ui::{Message, Node, NodeGroup};
+use serde_json::Value;
+
+/// Every method has an id (the `method` field of a submission) and a node group.
+pub trait Method: Send + Sync {
+    /// The id a submission's `method` field names (`password`, `code`, ...).
+    fn id(&self) -> &'static str;
+    /// The node group its nodes belong to.
+    fn group(&self) -> NodeGroup;
+}
+
+/// A message for one node (by name) or for the whole form (`node: None`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct FieldMessage {
+    pub node: Option<String>,
+    pub message: Message,
+}
+
+impl FieldMessage {
+    /// A message shown next to the node named `node`.
+    pub fn on(node: &str, message: Message) -> Self {
+        Self {
+            node: Some(node.to_owned()),
+            message,
+        }
+    }
+
+    /// A message for the whole form.
+    pub fn global(message: Message) -> Self {
+        Self {
+            node: None,
+            message,
+        }
+    }
+}
+
+/// What a method answers for one submission.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    /// The flow goes on: replace this method's nodes, show these messages.
+    Continue {
+        nodes: Vec<Node>,
+        messages: Vec<FieldMessage>,
+    },
+    /// A login (or step-up) succeeded for this identity with a factor of this level; the engine
+    /// records it as an authentication method stamped with its clock.
+    Authenticated {
+        identity: IdentityId,
+        aal: Aal,
+        provider: Option<String>,
+    },
+    /// A registration may create an identity with these credentials (traits come from the
+    /// engine, which validated them).
+    Registered {
+        credentials: Vec<(CredentialKind, Value)>,
+    },
+    /// Leave to an external provider.
+    Redirect { url: String },
+    /// The submission is refused; the messages are rendered into the flow (400).
+    Rejected { messages: Vec<FieldMessage> },
+}
+
+/// What a login method knows about the flow it serves.
+#[derive(Debug, Clone, Copy)]
+pub struct LoginContext<'a> {
+    pub flow_type: FlowType,
+    pub requested_aal: Aal,
+    pub refresh: bool,
+    /// The caller's session on refresh or step-up.
+    pub session: Option<&'a Authenticated>,
+}
+
+/// A method that can log people in.
+#[async_trait]
+pub trait LoginMethod: Method {
+    /// Nodes for a new login flow, or none when the method does not apply to it.
+    async fn login_nodes(&self, ctx: &LoginContext<'_>) -> Result<Vec<Node>, CoreError>;
+    /// Handles a submission whose `method` names this method.
+    async fn login(
+        &self,
+        ctx: &LoginContext<'_>,
+        step: &mut Step<'_>,
+        body: &Value,
+    ) -> Result<Outcome, CoreError>;
+}
+
+/// What a registration method knows about the flow it serves.
+#[derive(Debug, Clone, Copy)]
+pub struct RegistrationContext<'a> {
+    pub flow_type: FlowType,
+    /// The submitted traits, already valid against the identity schema.
+    pub traits: &'a Value,
+    /// Identifiers and addresses the schema derives from them.
+    pub extract: &'a TraitsExtract,
+}
+
+/// A method that can register people.
+#[async_trait]
+pub trait RegistrationMethod: Method {
+    /// Nodes for a new registration flow (besides the trait fields, which the engine adds).
+    async fn registration_nodes(&self, flow_type: FlowType) -> Result<Vec<Node>, CoreError>;
+    /// Handles a submission whose `method` names this method.
+    async fn register(
+        &self,
+        ctx: &RegistrationContext<'_>,
+        step: &mut Step<'_>,
+        body: &Value,
+    ) -> Result<Outcome, CoreError>;
+}
+
+/// The methods in force, in the configured order. Built once by the composition root.
+#[derive(Clone, Default)]
+pub struct MethodRegistry {
+    login: Vec<std::sync::Arc<dyn LoginMethod>>,
+    registration: Vec<std::sync::Arc<dyn RegistrationMethod>>,
+}
+
+/// Two methods claimed one id.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("the method `{0}` is registered twice for {1}")]
+pub struct DuplicateMethod(pub String, pub &'static str);
+
+impl MethodRegistry {
+    /// An empty registry.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds a login method after those already added.
+    pub fn login(
+        mut self,
+        method: std::sync::Arc<dyn LoginMethod>,
+    ) -> Result<Self, DuplicateMethod> {
+        if self.login.iter().any(|m| m.id() == method.id()) {
+            return Err(DuplicateMethod(method.id().to_owned(), "login"));
+        }
+        self.login.push(method);
+        Ok(self)
+    }
+
+    /// Adds a registration method after those already added.
+    pub fn registration(
+        mut self,
+        method: std::sync::Arc<dyn RegistrationMethod>,
+    ) -> Result<Self, DuplicateMethod> {
+        if self.registration.iter().any(|m| m.id() == method.id()) {
+            return Err(DuplicateMethod(method.id().to_owned(), "registration"));
+        }
+        self.registration.push(method);
+        Ok(self)
+    }
+
+    /// Login methods in order.
+    pub fn login_methods(&self) -> &[std::sync::Arc<dyn LoginMethod>] {
+        &self.login
+    }
+
+    /// Registration methods in order.
+    pub fn registration_methods(&self) -> &[std::sync::Arc<dyn RegistrationMethod>] {
+        &self.registration
+    }
+}

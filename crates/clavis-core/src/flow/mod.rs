@@ -1,0 +1,224 @@
+//! Self-service flows and the engine that advances them.
+//!
+//! A flow is a server-side state machine re-read from storage on every step, so any replica can
+//! serve any step. Methods (strategies) plug in through the capability traits in [`method`];
+//! the engines in [`login`] and [`registration`] own everything around a method: expiry, the
+//! caller's session, node order, single use, sessions and hooks. See
+//! `docs/design/strategies.md`.
+
+pub mod login;
+pub mod method;
+pub mod nodes;
+pub mod registration;
+mod traits_form;
+
+use crate::storage::StorageError;
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use clavis_types::flow::FlowType;
+use clavis_types::id::FlowId;
+use clavis_types::session::Aal;
+use clavis_types::ui::UiContainer;
+use clavis_types::{IdentityId, SessionId};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+/// Which self-service flow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FlowKind {
+    Login,
+    Registration,
+    Settings,
+    Recovery,
+    Verification,
+}
+
+impl FlowKind {
+    /// The stored and path name.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            FlowKind::Login => "login",
+            FlowKind::Registration => "registration",
+            FlowKind::Settings => "settings",
+            FlowKind::Recovery => "recovery",
+            FlowKind::Verification => "verification",
+        }
+    }
+
+    /// Parses a stored name.
+    pub fn parse(value: &str) -> Option<Self> {
+        [
+            Self::Login,
+            Self::Registration,
+            Self::Settings,
+            Self::Recovery,
+            Self::Verification,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == value)
+    }
+}
+
+/// Where a flow stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FlowState {
+    ChooseMethod,
+    SentEmail,
+    PassedChallenge,
+    ShowForm,
+    Success,
+}
+
+impl FlowState {
+    /// The stored and wire name.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            FlowState::ChooseMethod => "choose_method",
+            FlowState::SentEmail => "sent_email",
+            FlowState::PassedChallenge => "passed_challenge",
+            FlowState::ShowForm => "show_form",
+            FlowState::Success => "success",
+        }
+    }
+
+    /// Parses a stored name.
+    pub fn parse(value: &str) -> Option<Self> {
+        [
+            Self::ChooseMethod,
+            Self::SentEmail,
+            Self::PassedChallenge,
+            Self::ShowForm,
+            Self::Success,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == value)
+    }
+
+    /// Whether the flow is finished and may not be submitted again.
+    pub fn is_terminal(&self) -> bool {
+        matches!(self, FlowState::PassedChallenge | FlowState::Success)
+    }
+}
+
+/// A self-service flow as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Flow {
+    pub id: FlowId,
+    pub kind: FlowKind,
+    pub flow_type: FlowType,
+    pub state: FlowState,
+    /// The identity a flow is about (settings, step-up login).
+    pub identity_id: Option<IdentityId>,
+    pub session_id: Option<SessionId>,
+    pub request_url: String,
+    pub return_to: Option<String>,
+    pub requested_aal: Aal,
+    pub refresh: bool,
+    pub ui: UiContainer,
+    /// The method that handled the last submission.
+    pub active: Option<String>,
+    /// Each method's private state, by method id. Read and written only through [`Step`].
+    pub strategy_state: BTreeMap<String, Value>,
+    pub csrf_token_digest: Option<String>,
+    pub transient_payload: Option<Value>,
+    pub issued_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A method's private state inside a flow: typed here, JSON only at the store boundary.
+pub trait StrategyState: Serialize + DeserializeOwned {
+    /// The method the state belongs to.
+    const METHOD: &'static str;
+}
+
+/// What a method may touch of the flow it is handling.
+pub struct Step<'a> {
+    flow: &'a mut Flow,
+}
+
+impl<'a> Step<'a> {
+    /// Wraps a flow for one method call.
+    pub fn new(flow: &'a mut Flow) -> Self {
+        Self { flow }
+    }
+
+    /// The flow, read-only.
+    pub fn flow(&self) -> &Flow {
+        self.flow
+    }
+
+    /// This method's state, if it stored one (unreadable state counts as none).
+    pub fn state<S: StrategyState>(&self) -> Option<S> {
+        self.flow
+            .strategy_state
+            .get(S::METHOD)
+            .and_then(|v| serde_json::from_value(v.clone()).ok())
+    }
+
+    /// Replaces this method's state.
+    pub fn set_state<S: StrategyState>(&mut self, state: &S) -> Result<(), StorageError> {
+        let value =
+            serde_json::to_value(state).map_err(|e| StorageError::Corrupt(e.to_string()))?;
+        self.flow.strategy_state.insert(S::METHOD.to_owned(), value);
+        Ok(())
+    }
+}
+
+/// The storage flows need.
+#[async_trait]
+pub trait FlowStore: Send + Sync {
+    /// Stores a new flow.
+    async fn insert_flow(&self, flow: &Flow) -> Result<(), StorageError>;
+    /// Reads a flow.
+    async fn get_flow(&self, id: FlowId) -> Result<Option<Flow>, StorageError>;
+    /// Writes a flow's mutable parts (ui, state, method state, active method) unless it has
+    /// reached a terminal state; false when it had.
+    async fn update_flow(&self, flow: &Flow) -> Result<bool, StorageError>;
+    /// Moves a non-terminal flow to `state` in one conditional write; false when another
+    /// request got there first. This is what makes a flow single-use.
+    async fn finish_flow(
+        &self,
+        id: FlowId,
+        state: FlowState,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StorageError>;
+    /// Undoes [`FlowStore::finish_flow`] when the work it guarded failed.
+    async fn reopen_flow(
+        &self,
+        id: FlowId,
+        state: FlowState,
+        at: DateTime<Utc>,
+    ) -> Result<(), StorageError>;
+}
+
+/// What the HTTP layer observed about a submission.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RequestFacts {
+    /// The request carries an `Origin` header or cookies: it came from a browser.
+    pub from_browser: bool,
+    /// Where it came from, for the session's device list.
+    pub device: crate::session::DeviceInfo,
+}
+
+/// Flow policy from the configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FlowSettings {
+    /// Where clients reach the public API (ends with `/`); forms post there.
+    pub public_base_url: String,
+    pub lifespan: chrono::TimeDelta,
+}
+
+impl FlowSettings {
+    /// `<public>/self-service/<kind>?flow=<id>`.
+    pub fn action_url(&self, kind: FlowKind, id: FlowId) -> String {
+        format!(
+            "{}self-service/{}?flow={}",
+            self.public_base_url,
+            kind.as_str(),
+            id
+        )
+    }
+}

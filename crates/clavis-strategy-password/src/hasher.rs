@@ -1,0 +1,231 @@
+//! Hashing and verifying passwords off the async runtime, at most N at a time.
+//!
+//! A login burst cannot exhaust memory: each argon2id hash holds `memory` bytes, and no more
+//! than `max_concurrent` run at once; the rest wait for a permit.
+
+use argon2::{Algorithm, Argon2, Params, PasswordHasher as _, PasswordVerifier as _, Version};
+use clavis_core::Rng;
+use std::sync::Arc;
+use tokio::sync::Semaphore;
+
+/// argon2id cost parameters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Argon2Params {
+    pub memory_kib: u32,
+    pub iterations: u32,
+    pub parallelism: u32,
+}
+
+/// Why hashing failed (a configuration or resource problem, never a wrong password).
+#[derive(Debug, thiserror::Error)]
+pub enum HashError {
+    #[error("invalid argon2 parameters: {0}")]
+    Params(String),
+    #[error("password hashing failed: {0}")]
+    Hashing(String),
+}
+
+/// A password as received: no `Debug`, no `Display`.
+pub struct Password(String);
+
+impl Password {
+    /// Wraps a submitted password.
+    pub fn new(value: String) -> Self {
+        Self(value)
+    }
+
+    /// The characters, for policy checks.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Hashes with argon2id and verifies argon2 and bcrypt hashes.
+pub struct PasswordHasher {
+    params: Params,
+    permits: Arc<Semaphore>,
+    rng: Arc<dyn Rng>,
+    dummy_hash: String,
+}
+
+impl PasswordHasher {
+    /// A hasher with these costs, running at most `max_concurrent` hashes at once.
+    pub fn new(
+        params: Argon2Params,
+        max_concurrent: usize,
+        rng: Arc<dyn Rng>,
+    ) -> Result<Self, HashError> {
+        let params = Params::new(
+            params.memory_kib,
+            params.iterations,
+            params.parallelism,
+            None,
+        )
+        .map_err(|e| HashError::Params(e.to_string()))?;
+        let mut hasher = Self {
+            params,
+            permits: Arc::new(Semaphore::new(max_concurrent.max(1))),
+            rng,
+            dummy_hash: String::new(),
+        };
+        let mut random = [0u8; 32];
+        hasher.rng.fill(&mut random);
+        hasher.dummy_hash = hasher.hash_now(&random)?;
+        Ok(hasher)
+    }
+
+    fn argon2(&self) -> Argon2<'static> {
+        Argon2::new(Algorithm::Argon2id, Version::V0x13, self.params.clone())
+    }
+
+    fn hash_now(&self, password: &[u8]) -> Result<String, HashError> {
+        let mut salt = [0u8; 16];
+        self.rng.fill(&mut salt);
+        self.argon2()
+            .hash_password_with_salt(password, &salt)
+            .map(|hash| hash.to_string())
+            .map_err(|e| HashError::Hashing(e.to_string()))
+    }
+
+    /// An argon2id PHC string for `password`.
+    pub async fn hash(self: &Arc<Self>, password: &Password) -> Result<String, HashError> {
+        let permit = self
+            .permits
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|e| HashError::Hashing(e.to_string()))?;
+        let this = self.clone();
+        let bytes = password.0.as_bytes().to_vec();
+        tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            this.hash_now(&bytes)
+        })
+        .await
+        .map_err(|e| HashError::Hashing(e.to_string()))?
+    }
+
+    /// Whether `password` matches `hash` (argon2 in PHC form, or bcrypt). `None` spends the
+    /// same work on a hash nobody knows the password of, so unknown accounts cost as much as
+    /// wrong passwords.
+    pub async fn verify(
+        self: &Arc<Self>,
+        password: &Password,
+        hash: Option<&str>,
+    ) -> Result<bool, HashError> {
+        let permit = self
+            .permits
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|e| HashError::Hashing(e.to_string()))?;
+        let known = hash.is_some();
+        let hash = hash.unwrap_or(&self.dummy_hash).to_owned();
+        let bytes = password.0.as_bytes().to_vec();
+        let this = self.clone();
+        let matched = tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            verify_now(&this.argon2(), &bytes, &hash)
+        })
+        .await
+        .map_err(|e| HashError::Hashing(e.to_string()))?;
+        Ok(known && matched)
+    }
+}
+
+fn verify_now(argon2: &Argon2<'_>, password: &[u8], hash: &str) -> bool {
+    if hash.starts_with("$argon2") {
+        // The parameters are read from the hash itself, so older costs still verify.
+        return argon2.verify_password(password, hash).is_ok();
+    }
+    if hash.starts_with("$2a$") || hash.starts_with("$2b$") || hash.starts_with("$2y$") {
+        return bcrypt::verify(password, hash).unwrap_or(false);
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clavis_core::OsRng;
+
+    fn cheap() -> Arc<PasswordHasher> {
+        Arc::new(
+            PasswordHasher::new(
+                Argon2Params {
+                    memory_kib: 64,
+                    iterations: 1,
+                    parallelism: 1,
+                },
+                2,
+                Arc::new(OsRng),
+            )
+            .unwrap(),
+        )
+    }
+
+    #[tokio::test]
+    async fn hash_is_argon2id_and_verifies() {
+        let hasher = cheap();
+        let hash = hasher
+            .hash(&Password::new("correct horse".into()))
+            .await
+            .unwrap();
+        assert!(hash.starts_with("$argon2id$v=19$m=64,t=1,p=1$"), "{hash}");
+        assert!(
+            hasher
+                .verify(&Password::new("correct horse".into()), Some(&hash))
+                .await
+                .unwrap()
+        );
+        assert!(
+            !hasher
+                .verify(&Password::new("wrong horse".into()), Some(&hash))
+                .await
+                .unwrap()
+        );
+    }
+
+    #[tokio::test]
+    async fn salts_differ_between_hashes() {
+        let hasher = cheap();
+        let a = hasher.hash(&Password::new("same".into())).await.unwrap();
+        let b = hasher.hash(&Password::new("same".into())).await.unwrap();
+        assert_ne!(a, b);
+    }
+
+    #[tokio::test]
+    async fn unknown_hash_never_verifies() {
+        let hasher = cheap();
+        assert!(
+            !hasher
+                .verify(&Password::new(String::new()), None)
+                .await
+                .unwrap()
+        );
+        assert!(
+            !hasher
+                .verify(&Password::new("x".into()), Some("plaintext"))
+                .await
+                .unwrap()
+        );
+    }
+
+    #[tokio::test]
+    async fn bcrypt_hashes_verify() {
+        let hasher = cheap();
+        let hash = bcrypt::hash("imported", 4).unwrap();
+        assert!(
+            hasher
+                .verify(&Password::new("imported".into()), Some(&hash))
+                .await
+                .unwrap()
+        );
+        assert!(
+            !hasher
+                .verify(&Password::new("other".into()), Some(&hash))
+                .await
+                .unwrap()
+        );
+    }
+}

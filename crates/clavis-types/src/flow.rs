@@ -1,0 +1,89 @@
+//! Self-service flow objects as clients see them, and the success bodies of native flows.
+
+use crate::identity::Identity;
+use crate::session::{Aal, Session};
+use crate::ui::UiContainer;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use uuid::Uuid;
+
+/// `api` for native apps, `browser` for cookie-based apps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FlowType {
+    Api,
+    Browser,
+}
+
+/// A login flow (`loginFlow`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LoginFlow {
+    pub id: Uuid,
+    #[serde(rename = "type")]
+    pub flow_type: FlowType,
+    pub expires_at: DateTime<Utc>,
+    pub issued_at: DateTime<Utc>,
+    pub request_url: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub return_to: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub active: Option<String>,
+    pub ui: UiContainer,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub refresh: bool,
+    pub requested_aal: Aal,
+    pub state: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transient_payload: Option<Value>,
+}
+
+/// A registration flow (`registrationFlow`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RegistrationFlow {
+    pub id: Uuid,
+    #[serde(rename = "type")]
+    pub flow_type: FlowType,
+    pub expires_at: DateTime<Utc>,
+    pub issued_at: DateTime<Utc>,
+    pub request_url: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub return_to: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub active: Option<String>,
+    pub ui: UiContainer,
+    pub state: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transient_payload: Option<Value>,
+}
+
+/// `continue_with` entries of success bodies.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum ContinueWith {
+    SetOrySessionToken { ory_session_token: String },
+    RedirectBrowserTo { redirect_browser_to: String },
+}
+
+/// `successfulNativeLogin`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SuccessfulNativeLogin {
+    pub session: Session,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_token: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub continue_with: Vec<ContinueWith>,
+}
+
+/// `successfulNativeRegistration`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SuccessfulNativeRegistration {
+    pub identity: Identity,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session: Option<Session>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_token: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub continue_with: Vec<ContinueWith>,
+}

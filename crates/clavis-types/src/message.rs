@@ -1,0 +1,158 @@
+//! Kratos' message catalogue: numeric ids that drive UIs and translations, with their English
+//! default texts. Only ids Clavis emits are listed; each constructor fills the context keys
+//! Kratos fills, so clients can translate with placeholders.
+
+use crate::ui::Message;
+use serde_json::{Map, Value, json};
+
+fn context(pairs: &[(&str, Value)]) -> Map<String, Value> {
+    pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), v.clone()))
+        .collect()
+}
+
+/// 1010001 "Sign in" (the submit label of a refresh login).
+pub fn login() -> Message {
+    Message::info(1010001, "Sign in")
+}
+
+/// 1010022 "Sign in with password".
+pub fn login_with_password() -> Message {
+    Message::info(1010022, "Sign in with password")
+}
+
+/// 1040001 "Sign up".
+pub fn registration() -> Message {
+    Message::info(1040001, "Sign up")
+}
+
+/// 1070001 "Password".
+pub fn label_password() -> Message {
+    Message::info(1070001, "Password")
+}
+
+/// 1070002: a label generated from a schema `title`.
+pub fn label_generated(title: &str, name: &str) -> Message {
+    Message::info(1070002, title)
+        .with_context(context(&[("title", json!(title)), ("name", json!(name))]))
+}
+
+/// 1070003 "Save".
+pub fn label_save() -> Message {
+    Message::info(1070003, "Save")
+}
+
+/// 1070004 "ID".
+pub fn label_id() -> Message {
+    Message::info(1070004, "ID")
+}
+
+/// 4000001: a validation failure with a free-form reason.
+pub fn validation_generic(reason: &str) -> Message {
+    Message::error(4000001, reason).with_context(context(&[("reason", json!(reason))]))
+}
+
+/// 4000002 "Property %s is missing.".
+pub fn required(property: &str) -> Message {
+    Message::error(4000002, format!("Property {property} is missing."))
+        .with_context(context(&[("property", json!(property))]))
+}
+
+/// 4000005: the password policy refused the password for `reason`.
+pub fn password_policy(reason: &str) -> Message {
+    Message::error(
+        4000005,
+        format!("The password can not be used because {reason}."),
+    )
+    .with_context(context(&[("reason", json!(reason))]))
+}
+
+/// 4000006: wrong identifier or password.
+pub fn invalid_credentials() -> Message {
+    Message::error(
+        4000006,
+        "The provided credentials are invalid, check for spelling mistakes in your password or username, email address, or phone number.",
+    )
+}
+
+/// 4000007: the identifier is taken.
+pub fn duplicate_credentials() -> Message {
+    Message::error(
+        4000007,
+        "An account with the same identifier (email, phone, username, ...) exists already.",
+    )
+}
+
+/// 4000009: the schema marks no identifier for this method.
+pub fn identifier_missing() -> Message {
+    Message::error(
+        4000009,
+        "Could not find any login identifiers. Did you forget to set them? This could also be caused by a server misconfiguration.",
+    )
+}
+
+/// 4000031: the password is too similar to the identifier.
+pub fn password_too_similar() -> Message {
+    Message::error(
+        4000031,
+        "The password can not be used because it is too similar to the identifier.",
+    )
+}
+
+/// 4000032: the password is shorter than the minimum.
+pub fn password_too_short(min: usize, actual: usize) -> Message {
+    Message::error(
+        4000032,
+        format!("The password must be at least {min} characters long, but got {actual}."),
+    )
+    .with_context(context(&[
+        ("min_length", json!(min)),
+        ("actual_length", json!(actual)),
+    ]))
+}
+
+/// 4000033: the password is longer than the maximum.
+pub fn password_too_long(max: usize, actual: usize) -> Message {
+    Message::error(
+        4000033,
+        format!("The password must be at most {max} characters long, but got {actual}."),
+    )
+    .with_context(context(&[
+        ("max_length", json!(max)),
+        ("actual_length", json!(actual)),
+    ]))
+}
+
+/// 4000034: the password appears in breach corpora.
+pub fn password_breached() -> Message {
+    Message::error(
+        4000034,
+        "The password has been found in data breaches and must no longer be used.",
+    )
+    .with_context(context(&[("breaches", json!(1))]))
+}
+
+/// 4010002: no method matches the submission (login).
+pub fn login_no_strategy() -> Message {
+    Message::error(
+        4010002,
+        "Could not find a strategy to log you in with. Did you fill out the form correctly?",
+    )
+}
+
+/// 4010003: no method matches the submission (registration).
+pub fn registration_no_strategy() -> Message {
+    Message::error(
+        4010003,
+        "Could not find a strategy to sign you up with. Did you fill out the form correctly?",
+    )
+}
+
+/// 4010011: the identity is disabled.
+pub fn identity_disabled() -> Message {
+    Message::error(
+        4010011,
+        "This account has been disabled. Please contact support for assistance.",
+    )
+}
