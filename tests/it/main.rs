@@ -10,6 +10,9 @@
 )]
 
 mod health;
+mod login;
+mod native;
+mod registration;
 mod schemas;
 mod sessions;
 mod startup;

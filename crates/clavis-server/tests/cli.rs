@@ -306,7 +306,11 @@ fn migrate_applies_once_then_reports_up_to_date() {
         .unwrap();
     assert!(first.status.success(), "{first:?}");
     let applied = String::from_utf8_lossy(&first.stdout).to_string();
-    assert!(applied.starts_with("Applied ") && applied.contains("m20261122_000001_identities_sessions_flows"), "{applied}");
+    assert!(
+        applied.starts_with("Applied ")
+            && applied.contains("m20261122_000001_identities_sessions_flows"),
+        "{applied}"
+    );
     let second = clavis(dir.path())
         .args(["migrate", "--dsn", &dsn])
         .output()
