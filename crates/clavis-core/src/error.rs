@@ -41,7 +41,12 @@ pub enum CoreError {
     FlowExpired {
         expired_at: chrono::DateTime<chrono::Utc>,
         use_flow_id: Option<clavis_types::id::FlowId>,
+        /// The expired flow was a browser flow (its replacement is shown in the UI).
+        browser: bool,
     },
+    /// `return_to` points somewhere `selfservice.allowed_return_urls` does not allow.
+    #[error("the return_to address is not allowed")]
+    ReturnToForbidden,
     /// The flow was completed already (by this or a concurrent request).
     #[error("the flow was already completed")]
     FlowCompleted,
@@ -51,6 +56,9 @@ pub enum CoreError {
     /// The session belongs to another identity than the flow.
     #[error("the flow belongs to another identity")]
     IdentityMismatch,
+    /// A browser flow was read or submitted without its CSRF cookie and token.
+    #[error("CSRF check failed: {0}")]
+    CsrfViolation(String),
     /// A submission to an API flow came from a browser (it carries `Origin` or cookies).
     #[error("an API flow was submitted with browser credentials")]
     ApiFlowFromBrowser,

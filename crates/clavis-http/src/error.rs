@@ -183,7 +183,12 @@ fn core_answer(error: &CoreError) -> Answer {
             .reason("You have to sign in with a first factor before you can request a second one."),
         CoreError::FlowNotFound => Answer::new(StatusCode::NOT_FOUND, "The requested resource could not be found")
             .reason("The flow does not exist."),
-        CoreError::FlowExpired { expired_at, use_flow_id } => flow_expired(expired_at, use_flow_id.as_ref()),
+        CoreError::FlowExpired { expired_at, use_flow_id, .. } => flow_expired(expired_at, use_flow_id.as_ref()),
+        CoreError::CsrfViolation(reason) => Answer::new(StatusCode::FORBIDDEN, "the request was rejected to protect you from Cross-Site-Request-Forgery")
+            .id(ErrorId::SecurityCsrfViolation)
+            .reason(format!("A security violation was detected, please fill out the form again: {reason}.")),
+        CoreError::ReturnToForbidden => bad_request("Requested return_to URL is not allowed.".to_owned())
+            .id(ErrorId::SelfServiceFlowReturnToForbidden),
         CoreError::FlowCompleted => bad_request("The flow was already completed; start a new one.".to_owned()),
         CoreError::InvalidParameter(reason) => bad_request(reason.clone()),
         CoreError::IdentityMismatch => Answer::new(StatusCode::FORBIDDEN, "The request was denied")

@@ -5,6 +5,7 @@
 //! reaches storage only through the core's services and ports, never directly.
 
 mod body;
+mod browser;
 pub mod error;
 mod middleware;
 mod present;
@@ -12,7 +13,7 @@ mod routes;
 mod session_token;
 mod state;
 
-pub use state::{CookieSettings, CorsSettings, HttpSettings, HttpState, SameSite};
+pub use state::{CookieSettings, CorsSettings, HttpSettings, HttpState, SameSite, UiUrls};
 
 use actix_web::dev::Server;
 use actix_web::{App, HttpServer, web};

@@ -1,12 +1,12 @@
 //! What every handler can reach: the core services and the HTTP-level settings.
 
-use clavis_core::Clock;
 use clavis_core::cookie::CookieSigner;
 use clavis_core::flow::login::LoginEngine;
 use clavis_core::flow::registration::RegistrationEngine;
 use clavis_core::health::Readiness;
 use clavis_core::identity::IdentityService;
 use clavis_core::session::SessionService;
+use clavis_core::{Clock, Rng};
 use std::sync::Arc;
 use url::Url;
 
@@ -19,6 +19,7 @@ pub struct HttpState {
     pub registration: RegistrationEngine,
     pub readiness: Arc<dyn Readiness>,
     pub clock: Arc<dyn Clock>,
+    pub rng: Arc<dyn Rng>,
     pub cookie_signer: CookieSigner,
     pub settings: Arc<HttpSettings>,
 }
@@ -32,6 +33,7 @@ pub struct HttpSettings {
     pub admin_base_url: Url,
     pub session_cookie: CookieSettings,
     pub cors: CorsSettings,
+    pub ui: UiUrls,
     pub version: String,
 }
 
@@ -65,4 +67,13 @@ pub struct CorsSettings {
     pub exposed_headers: Vec<String>,
     pub allow_credentials: bool,
     pub max_age: Option<usize>,
+}
+
+/// Where browsers are sent: the UI pages that render flows, and the default destination.
+#[derive(Debug, Clone)]
+pub struct UiUrls {
+    pub login: Url,
+    pub registration: Url,
+    pub error: Url,
+    pub default_return: Url,
 }

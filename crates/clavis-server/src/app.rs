@@ -9,7 +9,7 @@ use clavis_core::flow::registration::{RegistrationEngine, RegistrationSettings};
 use clavis_core::identity::{IdentityService, SchemaError, SchemaRegistry};
 use clavis_core::session::{SessionService, SessionSettings};
 use clavis_core::{Clock, OsRng, Rng, SystemClock};
-use clavis_http::{CookieSettings, CorsSettings, HttpSettings, HttpState};
+use clavis_http::{CookieSettings, CorsSettings, HttpSettings, HttpState, UiUrls};
 use clavis_store::{ConnectError, Database, Store};
 use clavis_strategy_password::{
     Argon2Params, PasswordDeps, PasswordHasher, PasswordMethod, PasswordPolicy,
@@ -173,9 +173,12 @@ pub async fn start(config: Config, runtime: Runtime) -> Result<Running, StartErr
             lifespan: config.session.lifespan.0,
         },
     );
+    let ui = ui_urls(&config, &public_base_url)?;
     let flow_settings = |lifespan: chrono::TimeDelta| FlowSettings {
         public_base_url: public_base_url.to_string(),
         lifespan,
+        default_return_url: ui.default_return.to_string(),
+        allowed_return_urls: config.selfservice.allowed_return_urls.clone(),
     };
     let methods = methods(&config, store.clone(), runtime.rng.clone())?;
     let login = LoginEngine::new(
@@ -204,7 +207,12 @@ pub async fn start(config: Config, runtime: Runtime) -> Result<Running, StartErr
         sessions: sessions.clone(),
         cookie_signer: cookie_signer.clone(),
     };
-    let settings = Arc::new(http_settings(&config, &public_base_url, &admin_base_url));
+    let settings = Arc::new(http_settings(
+        &config,
+        &public_base_url,
+        &admin_base_url,
+        ui,
+    ));
     let state = HttpState {
         identities,
         sessions,
@@ -212,6 +220,7 @@ pub async fn start(config: Config, runtime: Runtime) -> Result<Running, StartErr
         registration,
         readiness: Arc::new(database),
         clock: runtime.clock.clone(),
+        rng: runtime.rng.clone(),
         cookie_signer,
         settings,
     };
@@ -321,7 +330,46 @@ fn base_url(
     })
 }
 
-fn http_settings(config: &Config, public: &Url, admin: &Url) -> HttpSettings {
+/// The UI pages flows are rendered on; by default the ones Clavis serves under `/ui/`.
+fn ui_urls(config: &Config, public: &Url) -> Result<UiUrls, StartError> {
+    let page = |configured: Option<&Url>, key: &str, path: &str| -> Result<Url, StartError> {
+        match configured {
+            Some(url) => Ok(url.clone()),
+            None => public.join(path).map_err(|e| {
+                ConfigError::Invalid {
+                    key: key.to_owned(),
+                    problem: e.to_string(),
+                }
+                .into()
+            }),
+        }
+    };
+    let flows = &config.selfservice.flows;
+    Ok(UiUrls {
+        login: page(
+            flows.login.ui_url.as_ref(),
+            "selfservice.flows.login.ui_url",
+            "ui/login",
+        )?,
+        registration: page(
+            flows.registration.ui_url.as_ref(),
+            "selfservice.flows.registration.ui_url",
+            "ui/registration",
+        )?,
+        error: page(
+            flows.error.ui_url.as_ref(),
+            "selfservice.flows.error.ui_url",
+            "ui/error",
+        )?,
+        default_return: page(
+            config.selfservice.default_browser_return_url.as_ref(),
+            "selfservice.default_browser_return_url",
+            "ui/welcome",
+        )?,
+    })
+}
+
+fn http_settings(config: &Config, public: &Url, admin: &Url, ui: UiUrls) -> HttpSettings {
     let cookie = &config.session.cookie;
     let cors = &config.serve.public.cors;
     HttpSettings {
@@ -348,6 +396,7 @@ fn http_settings(config: &Config, public: &Url, admin: &Url) -> HttpSettings {
             allow_credentials: cors.allow_credentials,
             max_age: cors.max_age,
         },
+        ui,
         version: VERSION.to_owned(),
     }
 }

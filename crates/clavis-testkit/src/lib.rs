@@ -114,6 +114,15 @@ impl TestServer {
         &self.http
     }
 
+    /// A browser-like client: it keeps cookies and does not follow redirects.
+    pub fn browser(&self) -> reqwest::Client {
+        reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .cookie_store(true)
+            .build()
+            .unwrap_or_else(|e| fail(&format!("cannot build an HTTP client: {e}")))
+    }
+
     /// The server's core services, for fixtures.
     pub fn services(&self) -> &Services {
         &self.running.services

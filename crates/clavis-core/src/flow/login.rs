@@ -63,6 +63,11 @@ pub struct LoginEngine {
 }
 
 impl LoginEngine {
+    /// Whether a `return_to` address is allowed by `selfservice.allowed_return_urls`.
+    pub fn return_to_allowed(&self, return_to: &str) -> bool {
+        self.settings.return_to_allowed(return_to)
+    }
+
     /// Builds the engine over its ports.
     pub fn new(
         methods: MethodRegistry,
@@ -107,6 +112,11 @@ impl LoginEngine {
             all.push(nodes::csrf_node(token.expose()));
         }
         nodes::sort(&mut all);
+        if let Some(return_to) = &new.return_to
+            && !self.settings.return_to_allowed(return_to)
+        {
+            return Err(CoreError::ReturnToForbidden);
+        }
         let id = FlowId(uuid_v4(self.rng.as_ref()));
         let now = self.clock.now();
         let flow = Flow {
@@ -139,12 +149,18 @@ impl LoginEngine {
     }
 
     /// Reads a login flow; an expired one is an error.
-    pub async fn get(&self, id: FlowId) -> Result<Flow, CoreError> {
+    pub async fn get(
+        &self,
+        id: FlowId,
+        csrf_cookie: Option<&BearerToken>,
+    ) -> Result<Flow, CoreError> {
         let flow = self.load(id).await?;
+        super::check_csrf_cookie(&flow, csrf_cookie)?;
         if flow.expires_at <= self.clock.now() {
             return Err(CoreError::FlowExpired {
                 expired_at: flow.expires_at,
                 use_flow_id: None,
+                browser: flow.flow_type == FlowType::Browser,
             });
         }
         Ok(flow)
@@ -170,12 +186,16 @@ impl LoginEngine {
         if flow.flow_type == FlowType::Api && request.from_browser {
             return Err(CoreError::ApiFlowFromBrowser);
         }
+        super::check_csrf(&flow, &request)?;
         let device = request.device;
         if flow.expires_at <= self.clock.now() {
-            let replacement = self.replacement(&flow, session).await?;
+            let replacement = self
+                .replacement(&flow, session, request.csrf_cookie.clone())
+                .await?;
             return Err(CoreError::FlowExpired {
                 expired_at: flow.expires_at,
                 use_flow_id: Some(replacement.id),
+                browser: flow.flow_type == FlowType::Browser,
             });
         }
         if flow.state.is_terminal() {
@@ -302,6 +322,7 @@ impl LoginEngine {
         &self,
         expired: &Flow,
         session: Option<Authenticated>,
+        csrf_token: Option<BearerToken>,
     ) -> Result<Flow, CoreError> {
         self.create(NewLogin {
             flow_type: expired.flow_type,
@@ -310,7 +331,7 @@ impl LoginEngine {
             return_to: expired.return_to.clone(),
             request_url: expired.request_url.clone(),
             session,
-            csrf_token: None,
+            csrf_token: csrf_token.filter(|_| expired.flow_type == FlowType::Browser),
         })
         .await
     }

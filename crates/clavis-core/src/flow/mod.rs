@@ -195,12 +195,70 @@ pub trait FlowStore: Send + Sync {
 }
 
 /// What the HTTP layer observed about a submission.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default)]
 pub struct RequestFacts {
     /// The request carries an `Origin` header or cookies: it came from a browser.
     pub from_browser: bool,
     /// Where it came from, for the session's device list.
     pub device: crate::session::DeviceInfo,
+    /// The CSRF token from the (verified) CSRF cookie, if the request carried one.
+    pub csrf_cookie: Option<crate::secret::BearerToken>,
+    /// The CSRF token the form field `csrf_token` or the `X-CSRF-Token` header carried.
+    pub csrf_submitted: Option<String>,
+}
+
+/// Browser flows are bound to the CSRF cookie of the browser that created them: the cookie's
+/// token must match the flow, and the submission must repeat it.
+pub fn check_csrf(flow: &Flow, request: &RequestFacts) -> Result<(), crate::CoreError> {
+    if flow.flow_type != FlowType::Browser {
+        return Ok(());
+    }
+    let violation = |reason: &str| crate::CoreError::CsrfViolation(reason.to_owned());
+    let cookie = request
+        .csrf_cookie
+        .as_ref()
+        .ok_or_else(|| violation("the CSRF cookie is missing or invalid"))?;
+    let expected = flow
+        .csrf_token_digest
+        .as_deref()
+        .ok_or_else(|| violation("the flow has no CSRF binding"))?;
+    if !crate::secret::constant_time_eq(cookie.digest().as_str().as_bytes(), expected.as_bytes()) {
+        return Err(violation("the CSRF cookie belongs to another flow"));
+    }
+    let submitted = request
+        .csrf_submitted
+        .as_deref()
+        .ok_or_else(|| violation("the csrf_token field is missing"))?;
+    if !crate::secret::constant_time_eq(submitted.as_bytes(), cookie.expose().as_bytes()) {
+        return Err(violation(
+            "the csrf_token field does not match the CSRF cookie",
+        ));
+    }
+    Ok(())
+}
+
+/// Reading a browser flow needs the CSRF cookie it is bound to.
+pub fn check_csrf_cookie(
+    flow: &Flow,
+    cookie: Option<&crate::secret::BearerToken>,
+) -> Result<(), crate::CoreError> {
+    if flow.flow_type != FlowType::Browser {
+        return Ok(());
+    }
+    let matches = match (cookie, flow.csrf_token_digest.as_deref()) {
+        (Some(cookie), Some(expected)) => crate::secret::constant_time_eq(
+            cookie.digest().as_str().as_bytes(),
+            expected.as_bytes(),
+        ),
+        _ => false,
+    };
+    if matches {
+        Ok(())
+    } else {
+        Err(crate::CoreError::CsrfViolation(
+            "the CSRF cookie is missing or belongs to another flow".to_owned(),
+        ))
+    }
 }
 
 /// Flow policy from the configuration.
@@ -209,9 +267,35 @@ pub struct FlowSettings {
     /// Where clients reach the public API (ends with `/`); forms post there.
     pub public_base_url: String,
     pub lifespan: chrono::TimeDelta,
+    /// Where browsers go after a flow without `return_to`; its origin is always allowed.
+    pub default_return_url: String,
+    /// `selfservice.allowed_return_urls`: a `return_to` must start with one of these.
+    pub allowed_return_urls: Vec<String>,
 }
 
 impl FlowSettings {
+    /// Whether `return_to` may be used: same origin as the default return URL, or under one of
+    /// the allowed URLs (same scheme, host and port, and a path below the allowed path).
+    pub fn return_to_allowed(&self, return_to: &str) -> bool {
+        let Some(target) = Origin::parse(return_to) else {
+            return false;
+        };
+        let default_origin = Origin::parse(&self.default_return_url);
+        if default_origin
+            .as_ref()
+            .is_some_and(|d| d.scheme_host == target.scheme_host)
+        {
+            return true;
+        }
+        self.allowed_return_urls
+            .iter()
+            .filter_map(|a| Origin::parse(a))
+            .any(|allowed| {
+                allowed.scheme_host == target.scheme_host
+                    && target.path.starts_with(allowed.path.trim_end_matches('/'))
+            })
+    }
+
     /// `<public>/self-service/<kind>?flow=<id>`.
     pub fn action_url(&self, kind: FlowKind, id: FlowId) -> String {
         format!(
@@ -220,5 +304,72 @@ impl FlowSettings {
             kind.as_str(),
             id
         )
+    }
+}
+
+/// The scheme, host, port and path of an absolute http(s) URL, compared case-insensitively.
+struct Origin {
+    scheme_host: String,
+    path: String,
+}
+
+impl Origin {
+    fn parse(url: &str) -> Option<Self> {
+        let (scheme, rest) = url.split_once("://")?;
+        let scheme = scheme.to_ascii_lowercase();
+        if scheme != "http" && scheme != "https" {
+            return None;
+        }
+        let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+        let authority = &rest[..end];
+        if authority.is_empty() || authority.contains('@') || authority.contains('\\') {
+            return None;
+        }
+        let path_end = rest[end..].find(['?', '#']).map_or(rest.len(), |i| end + i);
+        let path = if end < path_end {
+            rest[end..path_end].to_owned()
+        } else {
+            "/".to_owned()
+        };
+        Some(Self {
+            scheme_host: format!("{scheme}://{}", authority.to_ascii_lowercase()),
+            path,
+        })
+    }
+}
+
+#[cfg(test)]
+mod return_to_tests {
+    use super::FlowSettings;
+
+    fn settings(allowed: &[&str]) -> FlowSettings {
+        FlowSettings {
+            public_base_url: "http://127.0.0.1:4433/".into(),
+            lifespan: chrono::TimeDelta::hours(1),
+            default_return_url: "https://app.example.org/home".into(),
+            allowed_return_urls: allowed.iter().map(|s| (*s).to_owned()).collect(),
+        }
+    }
+
+    #[test]
+    fn default_origin_and_allowed_prefixes_pass() {
+        let s = settings(&["https://shop.example.org/account"]);
+        assert!(s.return_to_allowed("https://app.example.org/anything?x=1"));
+        assert!(s.return_to_allowed("https://shop.example.org/account/orders"));
+        assert!(s.return_to_allowed("HTTPS://SHOP.example.org/account"));
+    }
+
+    #[test]
+    fn foreign_hosts_paths_and_schemes_fail() {
+        let s = settings(&["https://shop.example.org/account"]);
+        assert!(!s.return_to_allowed("https://evil.example.net/"));
+        assert!(!s.return_to_allowed("https://shop.example.org/admin"));
+        assert!(!s.return_to_allowed("https://app.example.org@evil.example.net/"));
+        assert!(!s.return_to_allowed("javascript:alert(1)"));
+        assert!(!s.return_to_allowed("//evil.example.net/"));
+        assert!(
+            !s.return_to_allowed("http://app.example.org/"),
+            "the scheme is part of the origin"
+        );
     }
 }

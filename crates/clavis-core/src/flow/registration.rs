@@ -67,6 +67,11 @@ pub struct RegistrationEngine {
 }
 
 impl RegistrationEngine {
+    /// Whether a `return_to` address is allowed by `selfservice.allowed_return_urls`.
+    pub fn return_to_allowed(&self, return_to: &str) -> bool {
+        self.settings.return_to_allowed(return_to)
+    }
+
     /// Builds the engine over its ports.
     #[allow(clippy::too_many_arguments)] // one argument per port; a struct would only rename them
     pub fn new(
@@ -110,6 +115,11 @@ impl RegistrationEngine {
             all.push(nodes::csrf_node(token.expose()));
         }
         nodes::sort(&mut all);
+        if let Some(return_to) = &new.return_to
+            && !self.settings.return_to_allowed(return_to)
+        {
+            return Err(CoreError::ReturnToForbidden);
+        }
         let id = FlowId(uuid_v4(self.rng.as_ref()));
         let now = self.clock.now();
         let flow = Flow {
@@ -142,12 +152,18 @@ impl RegistrationEngine {
     }
 
     /// Reads a registration flow; an expired one is an error.
-    pub async fn get(&self, id: FlowId) -> Result<Flow, CoreError> {
+    pub async fn get(
+        &self,
+        id: FlowId,
+        csrf_cookie: Option<&BearerToken>,
+    ) -> Result<Flow, CoreError> {
         let flow = self.load(id).await?;
+        super::check_csrf_cookie(&flow, csrf_cookie)?;
         if flow.expires_at <= self.clock.now() {
             return Err(CoreError::FlowExpired {
                 expired_at: flow.expires_at,
                 use_flow_id: None,
+                browser: flow.flow_type == FlowType::Browser,
             });
         }
         Ok(flow)
@@ -174,6 +190,7 @@ impl RegistrationEngine {
         if flow.flow_type == FlowType::Api && request.from_browser {
             return Err(CoreError::ApiFlowFromBrowser);
         }
+        super::check_csrf(&flow, &request)?;
         let device = request.device;
         if flow.expires_at <= self.clock.now() {
             let replacement = self
@@ -182,12 +199,16 @@ impl RegistrationEngine {
                     return_to: flow.return_to.clone(),
                     request_url: flow.request_url.clone(),
                     session: None,
-                    csrf_token: None,
+                    csrf_token: request
+                        .csrf_cookie
+                        .clone()
+                        .filter(|_| flow.flow_type == FlowType::Browser),
                 })
                 .await?;
             return Err(CoreError::FlowExpired {
                 expired_at: flow.expires_at,
                 use_flow_id: Some(replacement.id),
+                browser: flow.flow_type == FlowType::Browser,
             });
         }
         if flow.state.is_terminal() {

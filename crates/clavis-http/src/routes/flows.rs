@@ -2,11 +2,13 @@
 //! session, the request URL, and the facts the engine needs about a submission.
 
 use crate::body;
+use crate::browser;
 use crate::error::ApiError;
 use crate::session_token;
 use crate::state::HttpState;
-use actix_web::HttpRequest;
 use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse};
+use clavis_core::CoreError;
 use clavis_core::flow::RequestFacts;
 use clavis_core::session::{Authenticated, DeviceInfo};
 use clavis_types::id::FlowId;
@@ -68,18 +70,65 @@ pub fn request_url(req: &HttpRequest, state: &HttpState) -> String {
 }
 
 /// What the engine needs to know about a submission's origin.
-pub fn request_facts(req: &HttpRequest) -> RequestFacts {
+pub fn request_facts(
+    req: &HttpRequest,
+    state: &HttpState,
+    body: &serde_json::Value,
+) -> RequestFacts {
     let user_agent = req
         .headers()
         .get(header::USER_AGENT)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
     let ip_address = req.peer_addr().map(|a| a.ip().to_string());
+    let csrf_submitted = body
+        .get("csrf_token")
+        .and_then(|v| v.as_str())
+        .map(str::to_owned)
+        .or_else(|| {
+            req.headers()
+                .get("x-csrf-token")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        });
     RequestFacts {
         from_browser: body::from_browser(req),
         device: DeviceInfo {
             ip_address,
             user_agent,
         },
+        csrf_cookie: browser::csrf_from_cookie(req, state),
+        csrf_submitted,
+    }
+}
+
+/// A 303 to `location`.
+pub fn see_other(location: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, location.to_owned()))
+        .finish()
+}
+
+/// Where a browser goes after a flow: its `return_to`, else the default.
+pub fn return_destination(state: &HttpState, return_to: Option<&str>) -> String {
+    return_to
+        .map(str::to_owned)
+        .unwrap_or_else(|| state.settings.ui.default_return.to_string())
+}
+
+/// Errors a plain browser form can recover from by being sent somewhere: an expired browser
+/// flow goes to its replacement in the UI. Everything else stays an error answer.
+pub fn browser_recovery(
+    error: ApiError,
+    json: bool,
+    ui_page: &url::Url,
+) -> Result<HttpResponse, ApiError> {
+    match &error {
+        ApiError::Core(CoreError::FlowExpired {
+            use_flow_id: Some(id),
+            browser: true,
+            ..
+        }) if !json => Ok(see_other(&browser::ui_with_flow(ui_page, id))),
+        _ => Err(error),
     }
 }

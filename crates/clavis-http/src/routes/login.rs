@@ -1,14 +1,17 @@
-//! Login flows for native apps: create, read, submit.
+//! Login flows: native (`/api`), browser and single-page apps (`/browser`); read and submit.
 
 use super::flows::{
-    FlowParam, IdParam, flow_id, optional_session, request_facts, request_url, requested_aal,
+    FlowParam, IdParam, browser_recovery, flow_id, optional_session, request_facts, request_url,
+    requested_aal, return_destination, see_other,
 };
 use crate::body;
+use crate::browser;
 use crate::error::ApiError;
 use crate::present;
 use crate::state::HttpState;
 use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse, web};
+use clavis_core::CoreError;
 use clavis_core::flow::login::{LoginResult, NewLogin};
 use clavis_types::flow::{ContinueWith, FlowType, SuccessfulNativeLogin};
 use serde::Deserialize;
@@ -16,6 +19,10 @@ use serde::Deserialize;
 /// Public listener routes.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/self-service/login/api", web::get().to(login_create_api))
+        .route(
+            "/self-service/login/browser",
+            web::get().to(login_create_browser),
+        )
         .route("/self-service/login/flows", web::get().to(login_get))
         .service(
             web::resource("/self-service/login")
@@ -31,31 +38,81 @@ struct CreateQuery {
     return_to: Option<String>,
 }
 
+fn new_login(
+    req: &HttpRequest,
+    state: &HttpState,
+    query: &CreateQuery,
+    flow_type: FlowType,
+) -> Result<NewLogin, ApiError> {
+    Ok(NewLogin {
+        flow_type,
+        refresh: query.refresh.unwrap_or(false),
+        requested_aal: requested_aal(query.aal.as_deref())?,
+        return_to: query.return_to.clone(),
+        request_url: request_url(req, state),
+        session: None,
+        csrf_token: None,
+    })
+}
+
 async fn login_create_api(
     state: web::Data<HttpState>,
     req: HttpRequest,
     query: web::Query<CreateQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let flow = state
-        .login
-        .create(NewLogin {
-            flow_type: FlowType::Api,
-            refresh: query.refresh.unwrap_or(false),
-            requested_aal: requested_aal(query.aal.as_deref())?,
-            return_to: query.return_to.clone(),
-            request_url: request_url(&req, &state),
-            session: optional_session(&req, &state).await,
-            csrf_token: None,
-        })
-        .await?;
+    let mut new = new_login(&req, &state, &query, FlowType::Api)?;
+    new.session = optional_session(&req, &state).await;
+    let flow = state.login.create(new).await?;
     Ok(HttpResponse::Ok().json(present::login_flow(&flow)))
+}
+
+async fn login_create_browser(
+    state: web::Data<HttpState>,
+    req: HttpRequest,
+    query: web::Query<CreateQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let json = browser::wants_json(&req);
+    let (csrf, csrf_cookie) = browser::ensure_csrf(&req, &state);
+    let mut new = new_login(&req, &state, &query, FlowType::Browser)?;
+    new.session = optional_session(&req, &state).await;
+    new.csrf_token = Some(csrf);
+    let flow = match state.login.create(new).await {
+        Ok(flow) => flow,
+        Err(CoreError::SessionAlreadyAvailable) if !json => {
+            let target = return_destination(
+                &state,
+                query
+                    .return_to
+                    .as_deref()
+                    .filter(|r| state.login.return_to_allowed(r)),
+            );
+            return Ok(see_other(&target));
+        }
+        Err(error) => return Err(error.into()),
+    };
+    let mut response = if json {
+        HttpResponse::Ok().json(present::login_flow(&flow))
+    } else {
+        see_other(&browser::ui_with_flow(&state.settings.ui.login, flow.id))
+    };
+    if let Some(cookie) = csrf_cookie {
+        response
+            .add_cookie(&cookie)
+            .map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    }
+    Ok(response)
 }
 
 async fn login_get(
     state: web::Data<HttpState>,
+    req: HttpRequest,
     query: web::Query<IdParam>,
 ) -> Result<HttpResponse, ApiError> {
-    let flow = state.login.get(flow_id(query.id.as_deref(), "id")?).await?;
+    let csrf = browser::csrf_from_cookie(&req, &state);
+    let flow = state
+        .login
+        .get(flow_id(query.id.as_deref(), "id")?, csrf.as_ref())
+        .await?;
     Ok(HttpResponse::Ok().json(present::login_flow(&flow)))
 }
 
@@ -65,34 +122,57 @@ async fn login_submit(
     query: web::Query<FlowParam>,
     bytes: Bytes,
 ) -> Result<HttpResponse, ApiError> {
+    let json = browser::wants_json(&req);
     let id = flow_id(query.flow.as_deref(), "flow")?;
     let body = body::decode(&req, &bytes)?;
     let session = optional_session(&req, &state).await;
-    match state
-        .login
-        .submit(id, &body, session, request_facts(&req))
-        .await?
-    {
+    let facts = request_facts(&req, &state, &body);
+    let result = match state.login.submit(id, &body, session, facts).await {
+        Ok(result) => result,
+        Err(error) => return browser_recovery(error.into(), json, &state.settings.ui.login),
+    };
+    let base = &state.settings.public_base_url;
+    match result {
+        LoginResult::Flow(flow) if flow.flow_type == FlowType::Browser && !json => Ok(see_other(
+            &browser::ui_with_flow(&state.settings.ui.login, flow.id),
+        )),
         LoginResult::Flow(flow) => Ok(HttpResponse::BadRequest().json(present::login_flow(&flow))),
         LoginResult::LoggedIn {
+            flow,
             session,
             token,
             identity,
-            ..
         } => {
-            let now = state.clock.now();
-            Ok(HttpResponse::Ok().json(SuccessfulNativeLogin {
-                session: present::session(
-                    &session,
-                    Some(&identity),
-                    &state.settings.public_base_url,
-                    now,
-                ),
-                continue_with: vec![ContinueWith::SetOrySessionToken {
-                    ory_session_token: token.expose().to_owned(),
-                }],
-                session_token: Some(token.expose().to_owned()),
-            }))
+            let wire = present::session(&session, Some(&identity), base, state.clock.now());
+            if flow.flow_type == FlowType::Api {
+                return Ok(HttpResponse::Ok().json(SuccessfulNativeLogin {
+                    session: wire,
+                    continue_with: vec![ContinueWith::SetOrySessionToken {
+                        ory_session_token: token.expose().to_owned(),
+                    }],
+                    session_token: Some(token.expose().to_owned()),
+                }));
+            }
+            let cookie = browser::session_cookie(&state, &token, session.expires_at);
+            let destination = return_destination(&state, flow.return_to.as_deref());
+            let mut response = if json {
+                HttpResponse::Ok().json(SuccessfulNativeLogin {
+                    session: wire,
+                    session_token: None,
+                    continue_with: vec![ContinueWith::RedirectBrowserTo {
+                        redirect_browser_to: destination,
+                    }],
+                })
+            } else {
+                see_other(&destination)
+            };
+            response
+                .add_cookie(&cookie)
+                .map_err(|e| ApiError::BadRequest(e.to_string()))?;
+            Ok(response)
+        }
+        LoginResult::Redirect { flow, url } if flow.flow_type == FlowType::Browser && !json => {
+            Ok(see_other(&url))
         }
         LoginResult::Redirect { url, .. } => Err(ApiError::LocationChange(url)),
     }

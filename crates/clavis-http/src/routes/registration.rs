@@ -1,12 +1,18 @@
-//! Registration flows for native apps: create, read, submit.
+//! Registration flows: native (`/api`), browser and single-page apps (`/browser`); read and
+//! submit.
 
-use super::flows::{FlowParam, IdParam, flow_id, optional_session, request_facts, request_url};
+use super::flows::{
+    FlowParam, IdParam, browser_recovery, flow_id, optional_session, request_facts, request_url,
+    return_destination, see_other,
+};
 use crate::body;
+use crate::browser;
 use crate::error::ApiError;
 use crate::present;
 use crate::state::HttpState;
 use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse, web};
+use clavis_core::CoreError;
 use clavis_core::flow::registration::{NewRegistration, RegistrationResult};
 use clavis_types::flow::{ContinueWith, FlowType, SuccessfulNativeRegistration};
 use serde::Deserialize;
@@ -16,6 +22,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route(
         "/self-service/registration/api",
         web::get().to(registration_create_api),
+    )
+    .route(
+        "/self-service/registration/browser",
+        web::get().to(registration_create_browser),
     )
     .route(
         "/self-service/registration/flows",
@@ -51,13 +61,59 @@ async fn registration_create_api(
     Ok(HttpResponse::Ok().json(present::registration_flow(&flow)))
 }
 
+async fn registration_create_browser(
+    state: web::Data<HttpState>,
+    req: HttpRequest,
+    query: web::Query<CreateQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let json = browser::wants_json(&req);
+    let (csrf, csrf_cookie) = browser::ensure_csrf(&req, &state);
+    let created = state
+        .registration
+        .create(NewRegistration {
+            flow_type: FlowType::Browser,
+            return_to: query.return_to.clone(),
+            request_url: request_url(&req, &state),
+            session: optional_session(&req, &state).await,
+            csrf_token: Some(csrf),
+        })
+        .await;
+    let flow = match created {
+        Ok(flow) => flow,
+        Err(CoreError::SessionAlreadyAvailable) if !json => {
+            let allowed = query
+                .return_to
+                .as_deref()
+                .filter(|r| state.registration.return_to_allowed(r));
+            return Ok(see_other(&return_destination(&state, allowed)));
+        }
+        Err(error) => return Err(error.into()),
+    };
+    let mut response = if json {
+        HttpResponse::Ok().json(present::registration_flow(&flow))
+    } else {
+        see_other(&browser::ui_with_flow(
+            &state.settings.ui.registration,
+            flow.id,
+        ))
+    };
+    if let Some(cookie) = csrf_cookie {
+        response
+            .add_cookie(&cookie)
+            .map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    }
+    Ok(response)
+}
+
 async fn registration_get(
     state: web::Data<HttpState>,
+    req: HttpRequest,
     query: web::Query<IdParam>,
 ) -> Result<HttpResponse, ApiError> {
+    let csrf = browser::csrf_from_cookie(&req, &state);
     let flow = state
         .registration
-        .get(flow_id(query.id.as_deref(), "id")?)
+        .get(flow_id(query.id.as_deref(), "id")?, csrf.as_ref())
         .await?;
     Ok(HttpResponse::Ok().json(present::registration_flow(&flow)))
 }
@@ -68,41 +124,81 @@ async fn registration_submit(
     query: web::Query<FlowParam>,
     bytes: Bytes,
 ) -> Result<HttpResponse, ApiError> {
+    let json = browser::wants_json(&req);
     let id = flow_id(query.flow.as_deref(), "flow")?;
     let body = body::decode(&req, &bytes)?;
     let session = optional_session(&req, &state).await;
-    match state
-        .registration
-        .submit(id, &body, session, request_facts(&req))
-        .await?
-    {
+    let facts = request_facts(&req, &state, &body);
+    let result = match state.registration.submit(id, &body, session, facts).await {
+        Ok(result) => result,
+        Err(error) => return browser_recovery(error.into(), json, &state.settings.ui.registration),
+    };
+    let base = &state.settings.public_base_url;
+    match result {
+        RegistrationResult::Flow(flow) if flow.flow_type == FlowType::Browser && !json => {
+            Ok(see_other(&browser::ui_with_flow(
+                &state.settings.ui.registration,
+                flow.id,
+            )))
+        }
         RegistrationResult::Flow(flow) => {
             Ok(HttpResponse::BadRequest().json(present::registration_flow(&flow)))
         }
         RegistrationResult::Registered {
-            identity, session, ..
+            flow,
+            identity,
+            session,
         } => {
-            let base = &state.settings.public_base_url;
             let now = state.clock.now();
-            let (session, session_token) = match session {
-                Some((session, token)) => (
-                    Some(present::session(&session, Some(&identity), base, now)),
-                    Some(token.expose().to_owned()),
-                ),
-                None => (None, None),
-            };
-            let continue_with = session_token
-                .iter()
-                .map(|t| ContinueWith::SetOrySessionToken {
-                    ory_session_token: t.clone(),
+            let wire_identity = present::identity(&identity, base);
+            if flow.flow_type == FlowType::Api {
+                let (wire_session, token) = match &session {
+                    Some((s, t)) => (
+                        Some(present::session(s, Some(&identity), base, now)),
+                        Some(t.expose().to_owned()),
+                    ),
+                    None => (None, None),
+                };
+                let continue_with = token
+                    .iter()
+                    .map(|t| ContinueWith::SetOrySessionToken {
+                        ory_session_token: t.clone(),
+                    })
+                    .collect();
+                return Ok(HttpResponse::Ok().json(SuccessfulNativeRegistration {
+                    identity: wire_identity,
+                    session: wire_session,
+                    session_token: token,
+                    continue_with,
+                }));
+            }
+            let destination = return_destination(&state, flow.return_to.as_deref());
+            let mut response = if json {
+                HttpResponse::Ok().json(SuccessfulNativeRegistration {
+                    identity: wire_identity,
+                    session: session
+                        .as_ref()
+                        .map(|(s, _)| present::session(s, Some(&identity), base, now)),
+                    session_token: None,
+                    continue_with: vec![ContinueWith::RedirectBrowserTo {
+                        redirect_browser_to: destination.clone(),
+                    }],
                 })
-                .collect();
-            Ok(HttpResponse::Ok().json(SuccessfulNativeRegistration {
-                identity: present::identity(&identity, base),
-                session,
-                session_token,
-                continue_with,
-            }))
+            } else {
+                see_other(&destination)
+            };
+            if let Some((session, token)) = &session {
+                let cookie = browser::session_cookie(&state, token, session.expires_at);
+                response
+                    .add_cookie(&cookie)
+                    .map_err(|e| ApiError::BadRequest(e.to_string()))?;
+            }
+            Ok(response)
+        }
+        RegistrationResult::Redirect { flow, url }
+            if flow.flow_type == FlowType::Browser && !json =>
+        {
+            Ok(see_other(&url))
         }
         RegistrationResult::Redirect { url, .. } => Err(ApiError::LocationChange(url)),
     }

@@ -280,6 +280,11 @@ impl Default for Argon2 {
 #[derive(Debug, Clone, Deserialize, PartialEq, Default)]
 #[serde(deny_unknown_fields, default)]
 pub struct SelfService {
+    /// Where browsers go after a flow without `return_to`; defaults to `<public>/ui/welcome`.
+    pub default_browser_return_url: Option<url::Url>,
+    /// `return_to` must share the default return URL's origin or start with one of these.
+    #[serde(deserialize_with = "string_list")]
+    pub allowed_return_urls: Vec<String>,
     pub flows: Flows,
 }
 
@@ -289,6 +294,15 @@ pub struct SelfService {
 pub struct Flows {
     pub login: LoginFlowConfig,
     pub registration: RegistrationFlowConfig,
+    pub error: ErrorFlowConfig,
+}
+
+/// `selfservice.flows.error`.
+#[derive(Debug, Clone, Deserialize, PartialEq, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct ErrorFlowConfig {
+    /// The page that shows errors; defaults to `<public>/ui/error`.
+    pub ui_url: Option<url::Url>,
 }
 
 /// `selfservice.flows.login`.
@@ -296,12 +310,15 @@ pub struct Flows {
 #[serde(deny_unknown_fields, default)]
 pub struct LoginFlowConfig {
     pub lifespan: GoDuration,
+    /// The page that renders login flows; defaults to `<public>/ui/login`.
+    pub ui_url: Option<url::Url>,
 }
 
 impl Default for LoginFlowConfig {
     fn default() -> Self {
         Self {
             lifespan: GoDuration(TimeDelta::hours(1)),
+            ui_url: None,
         }
     }
 }
@@ -311,6 +328,8 @@ impl Default for LoginFlowConfig {
 #[serde(deny_unknown_fields, default)]
 pub struct RegistrationFlowConfig {
     pub lifespan: GoDuration,
+    /// The page that renders registration flows; defaults to `<public>/ui/registration`.
+    pub ui_url: Option<url::Url>,
     /// Hooks after a successful registration; unset means `[session]` in `--dev`, none otherwise.
     pub after: Option<AfterHooks>,
 }
@@ -319,6 +338,7 @@ impl Default for RegistrationFlowConfig {
     fn default() -> Self {
         Self {
             lifespan: GoDuration(TimeDelta::hours(1)),
+            ui_url: None,
             after: None,
         }
     }
