@@ -9,6 +9,7 @@
     clippy::disallowed_methods
 )]
 
+mod browser;
 mod health;
 mod login;
 mod native;

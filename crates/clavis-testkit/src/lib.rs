@@ -36,7 +36,9 @@ pub const TEST_COOKIE_SECRET: &str = "test-cookie-secret-0123456789";
 
 /// The configuration a test server starts from: its database, ports 0, a known cookie secret.
 pub fn test_config(database: &TestDatabase) -> Config {
+    // Development mode on plain http: cookies without `Secure`, so a cookie jar sends them back.
     let mut config = Config {
+        dev: true,
         dsn: Some(database.dsn().to_owned()),
         ..Config::default()
     };
