@@ -12,6 +12,7 @@
 mod browser;
 mod health;
 mod login;
+mod logout;
 mod native;
 mod registration;
 mod schemas;

@@ -26,6 +26,9 @@ pub enum ApiError {
     /// The body's content type is not JSON or a form.
     #[error("unsupported content type `{0}`")]
     UnsupportedMediaType(String),
+    /// The session token given to log out is unknown, expired or revoked.
+    #[error("the session token is not valid")]
+    LogoutTokenInvalid,
     /// A single-page or native client must send the browser to this URL.
     #[error("the browser must go to {0}")]
     LocationChange(String),
@@ -84,6 +87,8 @@ fn answer(error: &ApiError) -> Answer {
             crate::BODY_LIMIT_BYTES
         )),
         ApiError::BadRequest(reason) => bad_request(reason.clone()),
+        ApiError::LogoutTokenInvalid => Answer::new(StatusCode::FORBIDDEN, "The requested action was forbidden")
+            .reason("The provided session token could not be found or is invalid."),
         ApiError::UnsupportedMediaType(kind) => Answer::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "The request body has an unsupported content type",

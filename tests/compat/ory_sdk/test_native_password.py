@@ -90,3 +90,25 @@ def test_my_sessions_list_and_revoke_others(clavis):
     with pytest.raises(UnauthorizedException):
         api.to_session(x_session_token=first)
     assert api.to_session(x_session_token=second).active is True
+
+
+def test_native_logout_ends_the_session(clavis):
+    api = frontend(clavis)
+    email = f"sdk-{uuid.uuid4().hex[:8]}@example.org"
+    token = register(api, email, "correct horse battery staple").session_token
+    api.perform_native_logout(ory.PerformNativeLogoutBody(session_token=token))
+    with pytest.raises(UnauthorizedException):
+        api.to_session(x_session_token=token)
+
+
+def test_refresh_login_reauthenticates_the_same_identity(clavis):
+    api = frontend(clavis)
+    email = f"sdk-{uuid.uuid4().hex[:8]}@example.org"
+    token = register(api, email, "correct horse battery staple").session_token
+    flow = api.create_native_login_flow(refresh=True, x_session_token=token)
+    assert flow.refresh is True
+    body = ory.UpdateLoginFlowBody(
+        ory.UpdateLoginFlowWithPasswordMethod(method="password", identifier=email, password="correct horse battery staple")
+    )
+    result = api.update_login_flow(flow=flow.id, update_login_flow_body=body, x_session_token=token)
+    assert result.session.identity.traits["email"] == email

@@ -227,6 +227,25 @@ impl SessionService {
         Ok(SessionPage { sessions, next })
     }
 
+    /// Ends the session a native app holds the token of (`DELETE /self-service/logout/api`).
+    pub async fn logout_token_holder(&self, token: &BearerToken) -> Result<(), CoreError> {
+        let session = self
+            .sessions
+            .find_session_by_token(&token.digest())
+            .await?
+            .filter(|s| s.is_usable(self.clock.now()))
+            .ok_or(CoreError::NoActiveSession)?;
+        if self
+            .sessions
+            .revoke_session(session.identity_id, session.id)
+            .await?
+        {
+            Ok(())
+        } else {
+            Err(CoreError::NoActiveSession)
+        }
+    }
+
     /// Revokes every other session of the caller; returns how many.
     pub async fn revoke_others(&self, current: &Session) -> Result<u64, CoreError> {
         Ok(self

@@ -3,6 +3,7 @@
 mod flows;
 pub mod health;
 pub mod login;
+pub mod logout;
 mod pagination;
 pub mod registration;
 pub mod schemas;
@@ -18,6 +19,7 @@ pub fn public(cfg: &mut ServiceConfig) {
     sessions::configure(cfg);
     login::configure(cfg);
     registration::configure(cfg);
+    logout::configure(cfg);
 }
 
 /// Every route of the admin listener, in registration order.
