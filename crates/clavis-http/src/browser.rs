@@ -96,6 +96,17 @@ pub fn session_cookie(
     cookie
 }
 
+/// A cookie that makes the browser forget its session cookie.
+pub fn clear_session_cookie(state: &HttpState) -> Cookie<'static> {
+    let mut cookie = base_cookie(
+        state,
+        state.settings.session_cookie.name.clone(),
+        String::new(),
+    );
+    cookie.set_max_age(CookieDuration::ZERO);
+    cookie
+}
+
 fn base_cookie(state: &HttpState, name: String, value: String) -> Cookie<'static> {
     let settings = &state.settings.session_cookie;
     let mut cookie = Cookie::new(name, value);

@@ -127,6 +127,11 @@ async fn replay(db: &Database, engine: Engine) {
     assert_eq!(session.identity_id, id);
     assert_eq!(session.authentication_methods[0].method, "password");
     assert_eq!(session.devices[0].user_agent.as_deref(), Some("seed-agent"));
+    let by_logout = store
+        .find_session_by_logout_token(&TokenDigest::of(b"seed-logout"))
+        .await
+        .unwrap();
+    assert_eq!(by_logout.map(|s| s.id), Some(session.id));
     let flows = crate::entity::selfservice_flows::Entity::find()
         .all(&db.connection)
         .await

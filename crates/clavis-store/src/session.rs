@@ -64,6 +64,7 @@ impl SessionStore for Store {
             expires_at: Set(session.expires_at),
             created_at: Set(session.issued_at),
             updated_at: Set(session.issued_at),
+            logout_token_digest: Set(None),
         })
         .exec_without_returning(&txn)
         .await
@@ -136,6 +137,38 @@ impl SessionStore for Store {
             .await
             .map_err(storage_error)?;
         Ok(result.rows_affected == 1)
+    }
+
+    async fn set_logout_token(
+        &self,
+        id: SessionId,
+        token: &TokenDigest,
+    ) -> Result<(), StorageError> {
+        sessions::Entity::update_many()
+            .col_expr(
+                sessions::Column::LogoutTokenDigest,
+                Expr::value(token.as_str()),
+            )
+            .filter(sessions::Column::Id.eq(id.as_uuid()))
+            .exec(&self.db)
+            .await
+            .map_err(storage_error)?;
+        Ok(())
+    }
+
+    async fn find_session_by_logout_token(
+        &self,
+        token: &TokenDigest,
+    ) -> Result<Option<Session>, StorageError> {
+        let row = sessions::Entity::find()
+            .filter(sessions::Column::LogoutTokenDigest.eq(token.as_str()))
+            .one(&self.db)
+            .await
+            .map_err(storage_error)?;
+        match row {
+            Some(row) => Ok(self.with_devices(vec![row]).await?.pop()),
+            None => Ok(None),
+        }
     }
 
     async fn revoke_sessions_except(

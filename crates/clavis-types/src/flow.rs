@@ -87,3 +87,10 @@ pub struct SuccessfulNativeRegistration {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub continue_with: Vec<ContinueWith>,
 }
+
+/// `logoutFlow`: where a browser goes to end its session.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LogoutFlow {
+    pub logout_url: String,
+    pub logout_token: String,
+}

@@ -20,6 +20,9 @@ use std::sync::Arc;
 /// The prefix of every session token, so leaked tokens are recognisable by secret scanners.
 pub const SESSION_TOKEN_PREFIX: &str = "clv_st_";
 
+/// The prefix of browser logout tokens.
+pub const LOGOUT_TOKEN_PREFIX: &str = "clv_lo_";
+
 /// Where a session was used from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Device {
@@ -96,6 +99,17 @@ pub trait SessionStore: Send + Sync {
         identity: IdentityId,
         id: SessionId,
     ) -> Result<bool, StorageError>;
+    /// Replaces the digest of a session's browser logout token.
+    async fn set_logout_token(
+        &self,
+        id: SessionId,
+        token: &TokenDigest,
+    ) -> Result<(), StorageError>;
+    /// The session whose current logout token has this digest.
+    async fn find_session_by_logout_token(
+        &self,
+        token: &TokenDigest,
+    ) -> Result<Option<Session>, StorageError>;
     /// Deactivates every active session of `identity` but `keep`; returns how many.
     async fn revoke_sessions_except(
         &self,
@@ -241,6 +255,40 @@ impl SessionService {
             .await?
         {
             Ok(())
+        } else {
+            Err(CoreError::NoActiveSession)
+        }
+    }
+
+    /// A fresh logout token for the caller's session; earlier ones stop working.
+    pub async fn new_logout_token(&self, current: &Session) -> Result<BearerToken, CoreError> {
+        let token = BearerToken::new(format!(
+            "{LOGOUT_TOKEN_PREFIX}{}",
+            alphanumeric(self.rng.as_ref(), 32)
+        ));
+        self.sessions
+            .set_logout_token(current.id, &token.digest())
+            .await?;
+        Ok(token)
+    }
+
+    /// Ends the session a browser logout token belongs to.
+    pub async fn logout_with_logout_token(
+        &self,
+        token: &BearerToken,
+    ) -> Result<Session, CoreError> {
+        let session = self
+            .sessions
+            .find_session_by_logout_token(&token.digest())
+            .await?
+            .filter(|s| s.is_usable(self.clock.now()))
+            .ok_or(CoreError::NoActiveSession)?;
+        if self
+            .sessions
+            .revoke_session(session.identity_id, session.id)
+            .await?
+        {
+            Ok(session)
         } else {
             Err(CoreError::NoActiveSession)
         }

@@ -30,6 +30,7 @@ impl Clock for FakeClock {
 struct Memory {
     identities: Mutex<HashMap<IdentityId, Identity>>,
     sessions: Mutex<Vec<(Session, TokenDigest)>>,
+    logout: Mutex<HashMap<TokenDigest, SessionId>>,
 }
 
 #[async_trait]
@@ -102,6 +103,28 @@ impl SessionStore for Memory {
             .iter_mut()
             .find(|(s, _)| s.id == id && s.identity_id == identity && s.active);
         Ok(found.map(|(s, _)| s.active = false).is_some())
+    }
+    async fn set_logout_token(
+        &self,
+        id: SessionId,
+        token: &TokenDigest,
+    ) -> Result<(), StorageError> {
+        self.logout.lock().unwrap().insert(token.clone(), id);
+        Ok(())
+    }
+    async fn find_session_by_logout_token(
+        &self,
+        token: &TokenDigest,
+    ) -> Result<Option<Session>, StorageError> {
+        let id = self.logout.lock().unwrap().get(token).copied();
+        Ok(id.and_then(|id| {
+            self.sessions
+                .lock()
+                .unwrap()
+                .iter()
+                .find(|(s, _)| s.id == id)
+                .map(|(s, _)| s.clone())
+        }))
     }
     async fn revoke_sessions_except(
         &self,

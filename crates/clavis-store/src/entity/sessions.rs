@@ -18,6 +18,7 @@ pub struct Model {
     pub expires_at: ChronoDateTimeUtc,
     pub created_at: ChronoDateTimeUtc,
     pub updated_at: ChronoDateTimeUtc,
+    pub logout_token_digest: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
