@@ -74,6 +74,13 @@ fn seeds(engine: Engine) -> Vec<(&'static str, Vec<String>)> {
                 uuid("0e0e0e0e-0000-4000-8000-000000000008")
             )],
         ),
+        (
+            "m20261122_000003_session_logout_token",
+            vec![format!(
+                "UPDATE sessions SET logout_token_digest = '{}' WHERE id = {session}",
+                TokenDigest::of(b"seed-logout").as_str()
+            )],
+        ),
     ]
 }
 
