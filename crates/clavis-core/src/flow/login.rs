@@ -1,22 +1,20 @@
 //! The login engine: creates login flows, hands submissions to the named method and turns its
 //! outcome into a session.
 
+use super::keeper::{Draft, FlowKeeper, expired};
 use super::method::{FieldMessage, LoginContext, MethodRegistry, Outcome};
-use super::nodes;
-use super::{Flow, FlowKind, FlowSettings, FlowState, FlowStore, RequestFacts, Step};
+use super::{Flow, FlowKind, FlowSettings, FlowState, FlowStore, RequestFacts, Step, nodes};
 use crate::clock::Clock;
 use crate::error::CoreError;
 use crate::identity::{Identity, IdentityStore};
-use crate::random::{Rng, uuid_v4};
+use crate::random::Rng;
 use crate::secret::BearerToken;
 use crate::session::{Authenticated, Session, SessionService};
 use clavis_types::flow::FlowType;
 use clavis_types::id::FlowId;
 use clavis_types::message;
 use clavis_types::session::{Aal, AuthenticationMethod};
-use clavis_types::ui::UiContainer;
 use serde_json::Value;
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// How a login flow is requested.
@@ -54,20 +52,13 @@ pub enum LoginResult {
 #[derive(Clone)]
 pub struct LoginEngine {
     methods: MethodRegistry,
-    flows: Arc<dyn FlowStore>,
+    keeper: FlowKeeper,
     identities: Arc<dyn IdentityStore>,
     sessions: SessionService,
     clock: Arc<dyn Clock>,
-    rng: Arc<dyn Rng>,
-    settings: FlowSettings,
 }
 
 impl LoginEngine {
-    /// Whether a `return_to` address is allowed by `selfservice.allowed_return_urls`.
-    pub fn return_to_allowed(&self, return_to: &str) -> bool {
-        self.settings.return_to_allowed(return_to)
-    }
-
     /// Builds the engine over its ports.
     pub fn new(
         methods: MethodRegistry,
@@ -78,15 +69,19 @@ impl LoginEngine {
         rng: Arc<dyn Rng>,
         settings: FlowSettings,
     ) -> Self {
+        let keeper = FlowKeeper::new(FlowKind::Login, flows, clock.clone(), rng, settings);
         Self {
             methods,
-            flows,
+            keeper,
             identities,
             sessions,
             clock,
-            rng,
-            settings,
         }
+    }
+
+    /// Whether a `return_to` address is allowed by `selfservice.allowed_return_urls`.
+    pub fn return_to_allowed(&self, return_to: &str) -> bool {
+        self.keeper.settings().return_to_allowed(return_to)
     }
 
     /// Starts a login flow, refusing when the caller's session already satisfies it.
@@ -108,70 +103,27 @@ impl LoginEngine {
         for method in self.methods.login_methods() {
             all.extend(method.login_nodes(&ctx).await?);
         }
-        if let Some(token) = &new.csrf_token {
-            all.push(nodes::csrf_node(token.expose()));
-        }
-        nodes::sort(&mut all);
-        if let Some(return_to) = &new.return_to
-            && !self.settings.return_to_allowed(return_to)
-        {
-            return Err(CoreError::ReturnToForbidden);
-        }
-        let id = FlowId(uuid_v4(self.rng.as_ref()));
-        let now = self.clock.now();
-        let flow = Flow {
-            id,
-            kind: FlowKind::Login,
-            flow_type: new.flow_type,
-            state: FlowState::ChooseMethod,
-            identity_id: new.session.as_ref().map(|s| s.identity.id),
-            session_id: new.session.as_ref().map(|s| s.session.id),
-            request_url: new.request_url,
-            return_to: new.return_to,
-            requested_aal: new.requested_aal,
-            refresh: new.refresh,
-            ui: UiContainer {
-                action: self.settings.action_url(FlowKind::Login, id),
-                method: "POST".to_owned(),
+        self.keeper
+            .create(Draft {
+                flow_type: new.flow_type,
                 nodes: all,
-                messages: Vec::new(),
-            },
-            active: None,
-            strategy_state: BTreeMap::new(),
-            csrf_token_digest: new.csrf_token.map(|t| t.digest().as_str().to_owned()),
-            transient_payload: None,
-            issued_at: now,
-            expires_at: now + self.settings.lifespan,
-            updated_at: now,
-        };
-        self.flows.insert_flow(&flow).await?;
-        Ok(flow)
+                request_url: new.request_url,
+                return_to: new.return_to,
+                requested_aal: new.requested_aal,
+                refresh: new.refresh,
+                session: new.session.as_ref(),
+                csrf_token: new.csrf_token,
+            })
+            .await
     }
 
-    /// Reads a login flow; an expired one is an error.
+    /// Reads a login flow; an expired one, or a browser flow without its cookie, is an error.
     pub async fn get(
         &self,
         id: FlowId,
         csrf_cookie: Option<&BearerToken>,
     ) -> Result<Flow, CoreError> {
-        let flow = self.load(id).await?;
-        super::check_csrf_cookie(&flow, csrf_cookie)?;
-        if flow.expires_at <= self.clock.now() {
-            return Err(CoreError::FlowExpired {
-                expired_at: flow.expires_at,
-                use_flow_id: None,
-                browser: flow.flow_type == FlowType::Browser,
-            });
-        }
-        Ok(flow)
-    }
-
-    async fn load(&self, id: FlowId) -> Result<Flow, CoreError> {
-        self.flows
-            .get_flow(id)
-            .await?
-            .filter(|f| f.kind == FlowKind::Login)
-            .ok_or(CoreError::FlowNotFound)
+        self.keeper.read(id, csrf_cookie).await
     }
 
     /// Hands a submission to the method it names and acts on the outcome.
@@ -182,21 +134,23 @@ impl LoginEngine {
         session: Option<Authenticated>,
         request: RequestFacts,
     ) -> Result<LoginResult, CoreError> {
-        let mut flow = self.load(id).await?;
-        if flow.flow_type == FlowType::Api && request.from_browser {
-            return Err(CoreError::ApiFlowFromBrowser);
-        }
-        super::check_csrf(&flow, &request)?;
-        let device = request.device;
-        if flow.expires_at <= self.clock.now() {
+        let mut flow = self.keeper.for_submission(id, &request).await?;
+        if self.keeper.is_expired(&flow) {
             let replacement = self
-                .replacement(&flow, session, request.csrf_cookie.clone())
+                .create(NewLogin {
+                    flow_type: flow.flow_type,
+                    refresh: flow.refresh,
+                    requested_aal: flow.requested_aal,
+                    return_to: flow.return_to.clone(),
+                    request_url: flow.request_url.clone(),
+                    session,
+                    csrf_token: request
+                        .csrf_cookie
+                        .clone()
+                        .filter(|_| flow.flow_type == FlowType::Browser),
+                })
                 .await?;
-            return Err(CoreError::FlowExpired {
-                expired_at: flow.expires_at,
-                use_flow_id: Some(replacement.id),
-                browser: flow.flow_type == FlowType::Browser,
-            });
+            return Err(expired(&flow, Some(&replacement)));
         }
         if flow.state.is_terminal() {
             return Err(CoreError::FlowCompleted);
@@ -222,12 +176,8 @@ impl LoginEngine {
             .find(|m| m.id() == requested)
             .cloned()
         else {
-            return self
-                .refuse(
-                    flow,
-                    vec![FieldMessage::global(message::login_no_strategy())],
-                )
-                .await;
+            let refused = vec![FieldMessage::global(message::login_no_strategy())];
+            return Ok(LoginResult::Flow(self.keeper.refuse(flow, refused).await?));
         };
         let ctx = LoginContext {
             flow_type: flow.flow_type,
@@ -243,13 +193,13 @@ impl LoginEngine {
                 messages,
             } => {
                 nodes::replace_group(&mut flow.ui, method.group(), new_nodes);
-                self.refuse(flow, messages).await
+                Ok(LoginResult::Flow(self.keeper.refuse(flow, messages).await?))
             }
             Outcome::Rejected { messages } => {
                 if let Some(identifier) = body.get("identifier").filter(|v| v.is_string()) {
                     nodes::set_value(&mut flow.ui, "identifier", identifier.clone());
                 }
-                self.refuse(flow, messages).await
+                Ok(LoginResult::Flow(self.keeper.refuse(flow, messages).await?))
             }
             Outcome::Authenticated {
                 identity,
@@ -269,7 +219,8 @@ impl LoginEngine {
                     provider,
                 };
                 if !self
-                    .flows
+                    .keeper
+                    .store()
                     .finish_flow(flow.id, FlowState::PassedChallenge, now)
                     .await?
                 {
@@ -285,7 +236,7 @@ impl LoginEngine {
                     })?;
                 let (session, token) = self
                     .sessions
-                    .issue(&identity, vec![completed], device)
+                    .issue(&identity, vec![completed], request.device)
                     .await?;
                 Ok(LoginResult::LoggedIn {
                     flow,
@@ -295,7 +246,7 @@ impl LoginEngine {
                 })
             }
             Outcome::Redirect { url } => {
-                self.flows.update_flow(&flow).await?;
+                self.keeper.store().update_flow(&flow).await?;
                 Ok(LoginResult::Redirect { flow, url })
             }
             Outcome::Registered { .. } => Err(CoreError::Internal(format!(
@@ -303,36 +254,5 @@ impl LoginEngine {
                 method.id()
             ))),
         }
-    }
-
-    async fn refuse(
-        &self,
-        mut flow: Flow,
-        messages: Vec<FieldMessage>,
-    ) -> Result<LoginResult, CoreError> {
-        nodes::apply_messages(&mut flow.ui, messages);
-        flow.updated_at = self.clock.now();
-        if !self.flows.update_flow(&flow).await? {
-            return Err(CoreError::FlowCompleted);
-        }
-        Ok(LoginResult::Flow(flow))
-    }
-
-    async fn replacement(
-        &self,
-        expired: &Flow,
-        session: Option<Authenticated>,
-        csrf_token: Option<BearerToken>,
-    ) -> Result<Flow, CoreError> {
-        self.create(NewLogin {
-            flow_type: expired.flow_type,
-            refresh: expired.refresh,
-            requested_aal: expired.requested_aal,
-            return_to: expired.return_to.clone(),
-            request_url: expired.request_url.clone(),
-            session,
-            csrf_token: csrf_token.filter(|_| expired.flow_type == FlowType::Browser),
-        })
-        .await
     }
 }

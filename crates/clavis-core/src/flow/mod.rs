@@ -6,6 +6,7 @@
 //! caller's session, node order, single use, sessions and hooks. See
 //! `docs/design/strategies.md`.
 
+pub mod keeper;
 pub mod login;
 pub mod method;
 pub mod nodes;

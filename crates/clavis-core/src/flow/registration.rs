@@ -1,23 +1,22 @@
 //! The registration engine: trait fields from the identity schema, the named method's
 //! credentials, one identity per flow, and the `session` hook.
 
+use super::keeper::{Draft, FlowKeeper, expired};
 use super::method::{FieldMessage, MethodRegistry, Outcome, RegistrationContext};
 use super::traits_form::{trait_nodes, violation_message};
 use super::{Flow, FlowKind, FlowSettings, FlowState, FlowStore, RequestFacts, Step, nodes};
 use crate::clock::Clock;
 use crate::error::CoreError;
-use crate::identity::{Identity, IdentityService, NewIdentity};
-use crate::random::{Rng, uuid_v4};
+use crate::identity::{CredentialKind, Identity, IdentityService, NewIdentity};
+use crate::random::Rng;
 use crate::secret::BearerToken;
 use crate::session::{Authenticated, DeviceInfo, Session, SessionService};
 use clavis_types::flow::FlowType;
 use clavis_types::id::FlowId;
 use clavis_types::identity::IdentityState;
 use clavis_types::message;
-use clavis_types::session::Aal;
-use clavis_types::ui::UiContainer;
+use clavis_types::session::{Aal, AuthenticationMethod};
 use serde_json::{Value, json};
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// Registration policy from the configuration.
@@ -57,21 +56,14 @@ pub enum RegistrationResult {
 #[derive(Clone)]
 pub struct RegistrationEngine {
     methods: MethodRegistry,
-    flows: Arc<dyn FlowStore>,
+    keeper: FlowKeeper,
     identities: IdentityService,
     sessions: SessionService,
     clock: Arc<dyn Clock>,
-    rng: Arc<dyn Rng>,
-    settings: FlowSettings,
     registration: RegistrationSettings,
 }
 
 impl RegistrationEngine {
-    /// Whether a `return_to` address is allowed by `selfservice.allowed_return_urls`.
-    pub fn return_to_allowed(&self, return_to: &str) -> bool {
-        self.settings.return_to_allowed(return_to)
-    }
-
     /// Builds the engine over its ports.
     #[allow(clippy::too_many_arguments)] // one argument per port; a struct would only rename them
     pub fn new(
@@ -84,16 +76,28 @@ impl RegistrationEngine {
         settings: FlowSettings,
         registration: RegistrationSettings,
     ) -> Self {
+        let keeper = FlowKeeper::new(FlowKind::Registration, flows, clock.clone(), rng, settings);
         Self {
             methods,
-            flows,
+            keeper,
             identities,
             sessions,
             clock,
-            rng,
-            settings,
             registration,
         }
+    }
+
+    /// Whether a `return_to` address is allowed by `selfservice.allowed_return_urls`.
+    pub fn return_to_allowed(&self, return_to: &str) -> bool {
+        self.keeper.settings().return_to_allowed(return_to)
+    }
+
+    fn schema(&self) -> Result<&crate::identity::IdentitySchema, CoreError> {
+        let schemas = self.identities.schemas();
+        let id = schemas.default_id();
+        schemas
+            .get(id)
+            .ok_or_else(|| CoreError::SchemaNotFound(id.to_owned()))
     }
 
     /// Starts a registration flow; a caller with a session is refused.
@@ -101,80 +105,32 @@ impl RegistrationEngine {
         if new.session.is_some() {
             return Err(CoreError::SessionAlreadyAvailable);
         }
-        let schema_id = self.identities.schemas().default_id().to_owned();
-        let schema = self
-            .identities
-            .schemas()
-            .get(&schema_id)
-            .ok_or_else(|| CoreError::SchemaNotFound(schema_id.clone()))?;
-        let mut all = trait_nodes(schema, None);
+        let mut all = trait_nodes(self.schema()?, None);
         for method in self.methods.registration_methods() {
             all.extend(method.registration_nodes(new.flow_type).await?);
         }
-        if let Some(token) = &new.csrf_token {
-            all.push(nodes::csrf_node(token.expose()));
-        }
-        nodes::sort(&mut all);
-        if let Some(return_to) = &new.return_to
-            && !self.settings.return_to_allowed(return_to)
-        {
-            return Err(CoreError::ReturnToForbidden);
-        }
-        let id = FlowId(uuid_v4(self.rng.as_ref()));
-        let now = self.clock.now();
-        let flow = Flow {
-            id,
-            kind: FlowKind::Registration,
-            flow_type: new.flow_type,
-            state: FlowState::ChooseMethod,
-            identity_id: None,
-            session_id: None,
-            request_url: new.request_url,
-            return_to: new.return_to,
-            requested_aal: Aal::Aal1,
-            refresh: false,
-            ui: UiContainer {
-                action: self.settings.action_url(FlowKind::Registration, id),
-                method: "POST".to_owned(),
+        self.keeper
+            .create(Draft {
+                flow_type: new.flow_type,
                 nodes: all,
-                messages: Vec::new(),
-            },
-            active: None,
-            strategy_state: BTreeMap::new(),
-            csrf_token_digest: new.csrf_token.map(|t| t.digest().as_str().to_owned()),
-            transient_payload: None,
-            issued_at: now,
-            expires_at: now + self.settings.lifespan,
-            updated_at: now,
-        };
-        self.flows.insert_flow(&flow).await?;
-        Ok(flow)
+                request_url: new.request_url,
+                return_to: new.return_to,
+                requested_aal: Aal::Aal1,
+                refresh: false,
+                session: None,
+                csrf_token: new.csrf_token,
+            })
+            .await
     }
 
-    /// Reads a registration flow; an expired one is an error.
+    /// Reads a registration flow; an expired one, or a browser flow without its cookie, is an
+    /// error.
     pub async fn get(
         &self,
         id: FlowId,
         csrf_cookie: Option<&BearerToken>,
     ) -> Result<Flow, CoreError> {
-        let flow = self.load(id).await?;
-        super::check_csrf_cookie(&flow, csrf_cookie)?;
-        if flow.expires_at <= self.clock.now() {
-            return Err(CoreError::FlowExpired {
-                expired_at: flow.expires_at,
-                use_flow_id: None,
-                browser: flow.flow_type == FlowType::Browser,
-            });
-        }
-        Ok(flow)
-    }
-
-    async fn load(&self, id: FlowId) -> Result<Flow, CoreError> {
-        self.flows
-            .get_flow(id)
-            .await?
-            .filter(|f| f.kind == FlowKind::Registration)
-            .ok_or(CoreError::FlowNotFound)
+        self.keeper.read(id, csrf_cookie).await
     }
 
     /// Validates the traits, hands the submission to the method it names and creates the
@@ -186,13 +142,8 @@ impl RegistrationEngine {
         session: Option<Authenticated>,
         request: RequestFacts,
     ) -> Result<RegistrationResult, CoreError> {
-        let mut flow = self.load(id).await?;
-        if flow.flow_type == FlowType::Api && request.from_browser {
-            return Err(CoreError::ApiFlowFromBrowser);
-        }
-        super::check_csrf(&flow, &request)?;
-        let device = request.device;
-        if flow.expires_at <= self.clock.now() {
+        let mut flow = self.keeper.for_submission(id, &request).await?;
+        if self.keeper.is_expired(&flow) {
             let replacement = self
                 .create(NewRegistration {
                     flow_type: flow.flow_type,
@@ -205,11 +156,7 @@ impl RegistrationEngine {
                         .filter(|_| flow.flow_type == FlowType::Browser),
                 })
                 .await?;
-            return Err(CoreError::FlowExpired {
-                expired_at: flow.expires_at,
-                use_flow_id: Some(replacement.id),
-                browser: flow.flow_type == FlowType::Browser,
-            });
+            return Err(expired(&flow, Some(&replacement)));
         }
         if flow.state.is_terminal() {
             return Err(CoreError::FlowCompleted);
@@ -234,24 +181,18 @@ impl RegistrationEngine {
             .find(|m| m.id() == requested)
             .cloned()
         else {
-            return self
-                .refuse(
-                    flow,
-                    vec![FieldMessage::global(message::registration_no_strategy())],
-                )
-                .await;
+            let refused = vec![FieldMessage::global(message::registration_no_strategy())];
+            return Ok(RegistrationResult::Flow(
+                self.keeper.refuse(flow, refused).await?,
+            ));
         };
-        let schema_id = self.identities.schemas().default_id().to_owned();
-        let schema = self
-            .identities
-            .schemas()
-            .get(&schema_id)
-            .ok_or_else(|| CoreError::SchemaNotFound(schema_id.clone()))?;
-        let extract = match schema.validate_traits(&traits) {
+        let extract = match self.schema()?.validate_traits(&traits) {
             Ok(extract) => extract,
             Err(violations) => {
                 let messages = violations.iter().map(violation_message).collect();
-                return self.refuse(flow, messages).await;
+                return Ok(RegistrationResult::Flow(
+                    self.keeper.refuse(flow, messages).await?,
+                ));
             }
         };
         let ctx = RegistrationContext {
@@ -269,21 +210,25 @@ impl RegistrationEngine {
                 messages,
             } => {
                 nodes::replace_group(&mut flow.ui, method.group(), new_nodes);
-                self.refuse(flow, messages).await
+                Ok(RegistrationResult::Flow(
+                    self.keeper.refuse(flow, messages).await?,
+                ))
             }
-            Outcome::Rejected { messages } => self.refuse(flow, messages).await,
+            Outcome::Rejected { messages } => Ok(RegistrationResult::Flow(
+                self.keeper.refuse(flow, messages).await?,
+            )),
             Outcome::Registered { credentials } => {
-                let completed = clavis_types::session::AuthenticationMethod {
+                let completed = AuthenticationMethod {
                     method: method.id().to_owned(),
                     aal: Aal::Aal1,
                     completed_at: self.clock.now(),
                     provider: None,
                 };
-                self.complete(flow, traits, credentials, completed, device)
+                self.complete(flow, traits, credentials, completed, request.device)
                     .await
             }
             Outcome::Redirect { url } => {
-                self.flows.update_flow(&flow).await?;
+                self.keeper.store().update_flow(&flow).await?;
                 Ok(RegistrationResult::Redirect { flow, url })
             }
             Outcome::Authenticated { .. } => Err(CoreError::Internal(format!(
@@ -297,13 +242,13 @@ impl RegistrationEngine {
         &self,
         mut flow: Flow,
         traits: Value,
-        credentials: Vec<(crate::identity::CredentialKind, Value)>,
-        method: clavis_types::session::AuthenticationMethod,
+        credentials: Vec<(CredentialKind, Value)>,
+        method: AuthenticationMethod,
         device: DeviceInfo,
     ) -> Result<RegistrationResult, CoreError> {
         let now = self.clock.now();
-        if !self
-            .flows
+        let store = self.keeper.store();
+        if !store
             .finish_flow(flow.id, FlowState::PassedChallenge, now)
             .await?
         {
@@ -323,19 +268,17 @@ impl RegistrationEngine {
         let identity = match created {
             Ok(identity) => identity,
             Err(CoreError::Conflict(_)) => {
-                self.flows
+                store
                     .reopen_flow(flow.id, FlowState::ChooseMethod, now)
                     .await?;
                 flow.state = FlowState::ChooseMethod;
-                return self
-                    .refuse(
-                        flow,
-                        vec![FieldMessage::global(message::duplicate_credentials())],
-                    )
-                    .await;
+                let refused = vec![FieldMessage::global(message::duplicate_credentials())];
+                return Ok(RegistrationResult::Flow(
+                    self.keeper.refuse(flow, refused).await?,
+                ));
             }
             Err(other) => {
-                self.flows
+                store
                     .reopen_flow(flow.id, FlowState::ChooseMethod, now)
                     .await?;
                 return Err(other);
@@ -352,19 +295,6 @@ impl RegistrationEngine {
             identity,
             session,
         })
-    }
-
-    async fn refuse(
-        &self,
-        mut flow: Flow,
-        messages: Vec<FieldMessage>,
-    ) -> Result<RegistrationResult, CoreError> {
-        nodes::apply_messages(&mut flow.ui, messages);
-        flow.updated_at = self.clock.now();
-        if !self.flows.update_flow(&flow).await? {
-            return Err(CoreError::FlowCompleted);
-        }
-        Ok(RegistrationResult::Flow(flow))
     }
 }
 
