@@ -18,6 +18,23 @@ use std::collections::HashMap;
 use uuid::Uuid;
 
 impl Store {
+    /// The one session whose `column` equals `digest`, with its devices.
+    async fn find_session_by(
+        &self,
+        column: sessions::Column,
+        digest: &TokenDigest,
+    ) -> Result<Option<Session>, StorageError> {
+        let row = sessions::Entity::find()
+            .filter(column.eq(digest.as_str()))
+            .one(&self.db)
+            .await
+            .map_err(storage_error)?;
+        match row {
+            Some(row) => Ok(self.with_devices(vec![row]).await?.pop()),
+            None => Ok(None),
+        }
+    }
+
     async fn with_devices(&self, rows: Vec<sessions::Model>) -> Result<Vec<Session>, StorageError> {
         if rows.is_empty() {
             return Ok(Vec::new());
@@ -89,15 +106,8 @@ impl SessionStore for Store {
         &self,
         token: &TokenDigest,
     ) -> Result<Option<Session>, StorageError> {
-        let row = sessions::Entity::find()
-            .filter(sessions::Column::TokenDigest.eq(token.as_str()))
-            .one(&self.db)
+        self.find_session_by(sessions::Column::TokenDigest, token)
             .await
-            .map_err(storage_error)?;
-        match row {
-            Some(row) => Ok(self.with_devices(vec![row]).await?.pop()),
-            None => Ok(None),
-        }
     }
 
     async fn list_active_sessions(
@@ -160,15 +170,8 @@ impl SessionStore for Store {
         &self,
         token: &TokenDigest,
     ) -> Result<Option<Session>, StorageError> {
-        let row = sessions::Entity::find()
-            .filter(sessions::Column::LogoutTokenDigest.eq(token.as_str()))
-            .one(&self.db)
+        self.find_session_by(sessions::Column::LogoutTokenDigest, token)
             .await
-            .map_err(storage_error)?;
-        match row {
-            Some(row) => Ok(self.with_devices(vec![row]).await?.pop()),
-            None => Ok(None),
-        }
     }
 
     async fn revoke_sessions_except(
