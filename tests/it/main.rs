@@ -17,4 +17,5 @@ mod native;
 mod registration;
 mod schemas;
 mod sessions;
+mod settings;
 mod startup;

@@ -56,6 +56,11 @@ pub enum CoreError {
     /// The session belongs to another identity than the flow.
     #[error("the flow belongs to another identity")]
     IdentityMismatch,
+    /// The change needs a recently authenticated session
+    /// (`selfservice.flows.settings.privileged_session_max_age`); the caller must log in again
+    /// (`refresh=true`) and come back to the flow.
+    #[error("the session is too old for this change; sign in again")]
+    RefreshRequired { flow_id: clavis_types::id::FlowId },
     /// A browser flow was read or submitted without its CSRF cookie and token.
     #[error("CSRF check failed: {0}")]
     CsrfViolation(String),

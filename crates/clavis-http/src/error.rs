@@ -29,6 +29,9 @@ pub enum ApiError {
     /// The session token given to log out is unknown, expired or revoked.
     #[error("the session token is not valid")]
     LogoutTokenInvalid,
+    /// A privileged change needs a fresh sign-in; the browser goes to this refresh login.
+    #[error("the session must sign in again at {0}")]
+    RefreshRequired(String),
     /// A single-page or native client must send the browser to this URL.
     #[error("the browser must go to {0}")]
     LocationChange(String),
@@ -96,6 +99,8 @@ fn answer(error: &ApiError) -> Answer {
         .reason(format!(
             "`{kind}` is not supported; send application/json or application/x-www-form-urlencoded."
         )),
+        ApiError::RefreshRequired(url) => refresh_required()
+            .sibling("redirect_browser_to", Value::String(url.clone())),
         ApiError::LocationChange(url) => Answer::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "browser location change required",
@@ -104,6 +109,12 @@ fn answer(error: &ApiError) -> Answer {
         .reason("In order to complete this flow please redirect the browser to the URL in redirect_browser_to.")
         .sibling("redirect_browser_to", Value::String(url.clone())),
     }
+}
+
+fn refresh_required() -> Answer {
+    Answer::new(StatusCode::FORBIDDEN, "The requested action was forbidden")
+        .id(ErrorId::SessionRefreshRequired)
+        .reason("The login session is too old and thus not allowed to update these fields. Please re-authenticate.")
 }
 
 fn bad_request(reason: String) -> Answer {
@@ -189,6 +200,7 @@ fn core_answer(error: &CoreError) -> Answer {
         CoreError::FlowNotFound => Answer::new(StatusCode::NOT_FOUND, "The requested resource could not be found")
             .reason("The flow does not exist."),
         CoreError::FlowExpired { expired_at, use_flow_id, .. } => flow_expired(expired_at, use_flow_id.as_ref()),
+        CoreError::RefreshRequired { .. } => refresh_required(),
         CoreError::CsrfViolation(reason) => Answer::new(StatusCode::FORBIDDEN, "the request was rejected to protect you from Cross-Site-Request-Forgery")
             .id(ErrorId::SecurityCsrfViolation)
             .reason(format!("A security violation was detected, please fill out the form again: {reason}.")),

@@ -122,3 +122,26 @@ pub fn registration_flow(flow: &clavis_core::flow::Flow) -> clavis_types::flow::
         transient_payload: flow.transient_payload.clone(),
     }
 }
+
+/// A settings flow as `settingsFlow`, with the identity it changes.
+pub fn settings_flow(
+    flow: &clavis_core::flow::Flow,
+    owner: &Identity,
+    public_base_url: &Url,
+    continue_with: Vec<clavis_types::flow::ContinueWith>,
+) -> clavis_types::flow::SettingsFlow {
+    clavis_types::flow::SettingsFlow {
+        id: flow.id.as_uuid(),
+        flow_type: flow.flow_type,
+        expires_at: flow.expires_at,
+        issued_at: flow.issued_at,
+        request_url: flow.request_url.clone(),
+        return_to: flow.return_to.clone(),
+        active: flow.active.clone(),
+        ui: flow.ui.clone(),
+        identity: identity(owner, public_base_url),
+        state: flow.state.as_str().to_owned(),
+        continue_with,
+        transient_payload: flow.transient_payload.clone(),
+    }
+}

@@ -3,6 +3,7 @@
 use clavis_core::cookie::CookieSigner;
 use clavis_core::flow::login::LoginEngine;
 use clavis_core::flow::registration::RegistrationEngine;
+use clavis_core::flow::settings::SettingsEngine;
 use clavis_core::health::Readiness;
 use clavis_core::identity::IdentityService;
 use clavis_core::session::SessionService;
@@ -17,6 +18,7 @@ pub struct HttpState {
     pub sessions: SessionService,
     pub login: LoginEngine,
     pub registration: RegistrationEngine,
+    pub settings_flows: SettingsEngine,
     pub readiness: Arc<dyn Readiness>,
     pub clock: Arc<dyn Clock>,
     pub rng: Arc<dyn Rng>,
@@ -74,6 +76,7 @@ pub struct CorsSettings {
 pub struct UiUrls {
     pub login: Url,
     pub registration: Url,
+    pub settings: Url,
     pub error: Url,
     pub default_return: Url,
 }

@@ -5,7 +5,9 @@ use clavis_core::cookie::CookieSigner;
 use clavis_core::flow::FlowSettings;
 use clavis_core::flow::login::LoginEngine;
 use clavis_core::flow::method::{DuplicateMethod, MethodRegistry};
+use clavis_core::flow::profile::ProfileMethod;
 use clavis_core::flow::registration::{RegistrationEngine, RegistrationSettings};
+use clavis_core::flow::settings::{SettingsEngine, SettingsPolicy};
 use clavis_core::identity::{IdentityService, SchemaError, SchemaRegistry};
 use clavis_core::session::{SessionService, SessionSettings};
 use clavis_core::{Clock, OsRng, Rng, SystemClock};
@@ -184,11 +186,27 @@ pub async fn start(config: Config, runtime: Runtime) -> Result<Running, StartErr
     let login = LoginEngine::new(
         methods.clone(),
         store.clone(),
-        store.clone(),
+        identities.clone(),
         sessions.clone(),
         runtime.clock.clone(),
         runtime.rng.clone(),
         flow_settings(config.selfservice.flows.login.lifespan.0),
+    );
+    let settings_flows = SettingsEngine::new(
+        methods.clone(),
+        store.clone(),
+        identities.clone(),
+        runtime.clock.clone(),
+        runtime.rng.clone(),
+        flow_settings(config.selfservice.flows.settings.lifespan.0),
+        SettingsPolicy {
+            privileged_session_max_age: config
+                .selfservice
+                .flows
+                .settings
+                .privileged_session_max_age
+                .0,
+        },
     );
     let registration = RegistrationEngine::new(
         methods,
@@ -218,6 +236,7 @@ pub async fn start(config: Config, runtime: Runtime) -> Result<Running, StartErr
         sessions,
         login,
         registration,
+        settings_flows,
         readiness: Arc::new(database),
         clock: runtime.clock.clone(),
         rng: runtime.rng.clone(),
@@ -268,7 +287,9 @@ fn methods(
     }));
     Ok(MethodRegistry::new()
         .login(password.clone())?
-        .registration(password)?)
+        .registration(password.clone())?
+        .settings(Arc::new(ProfileMethod))?
+        .settings(password)?)
 }
 
 fn bind(key: &'static str, host: &str, port: u16) -> Result<TcpListener, StartError> {
@@ -355,6 +376,11 @@ fn ui_urls(config: &Config, public: &Url) -> Result<UiUrls, StartError> {
             flows.registration.ui_url.as_ref(),
             "selfservice.flows.registration.ui_url",
             "ui/registration",
+        )?,
+        settings: page(
+            flows.settings.ui_url.as_ref(),
+            "selfservice.flows.settings.ui_url",
+            "ui/settings",
         )?,
         error: page(
             flows.error.ui_url.as_ref(),

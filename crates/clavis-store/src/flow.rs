@@ -1,5 +1,5 @@
 //! [`FlowStore`] on sea-orm: one table for every flow kind; single use through conditional
-//! updates on the state column.
+//! updates on the state column (settings flows stay open after a successful update).
 
 use crate::Store;
 use crate::entity::selfservice_flows;
@@ -13,7 +13,7 @@ use clavis_types::id::FlowId;
 use clavis_types::session::Aal;
 use clavis_types::{IdentityId, SessionId};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::{ActiveValue::Set, ColumnTrait, Condition, EntityTrait, QueryFilter};
 
 const TERMINAL: [&str; 2] = ["passed_challenge", "success"];
 
@@ -126,7 +126,11 @@ impl FlowStore for Store {
                 Expr::value(flow.updated_at),
             )
             .filter(selfservice_flows::Column::Id.eq(flow.id.as_uuid()))
-            .filter(selfservice_flows::Column::State.is_not_in(TERMINAL))
+            .filter(
+                Condition::any()
+                    .add(selfservice_flows::Column::State.is_not_in(TERMINAL))
+                    .add(selfservice_flows::Column::Kind.eq(FlowKind::Settings.as_str())),
+            )
             .exec(&self.db)
             .await
             .map_err(storage_error)?;

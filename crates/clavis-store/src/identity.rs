@@ -85,6 +85,59 @@ impl IdentityStore for Store {
         })
         .map(Some)
     }
+
+    async fn update_identity(&self, identity: &Identity) -> Result<(), StorageError> {
+        let id = identity.id.as_uuid();
+        let txn = self.db.begin().await.map_err(storage_error)?;
+        identities::Entity::update(identities::ActiveModel {
+            id: Set(id),
+            schema_id: Set(identity.schema_id.clone()),
+            state: Set(identity_state_to_row(identity.state)),
+            state_changed_at: Set(identity.state_changed_at),
+            traits: Set(identity.traits.clone()),
+            metadata_public: Set(identity.metadata_public.clone()),
+            metadata_admin: Set(identity.metadata_admin.clone()),
+            external_id: Set(identity.external_id.clone()),
+            created_at: Set(identity.created_at),
+            updated_at: Set(identity.updated_at),
+        })
+        .exec(&txn)
+        .await
+        .map_err(storage_error)?;
+        let credential_ids: Vec<Uuid> = identity_credentials::Entity::find()
+            .filter(identity_credentials::Column::IdentityId.eq(id))
+            .all(&txn)
+            .await
+            .map_err(storage_error)?
+            .into_iter()
+            .map(|c| c.id)
+            .collect();
+        if !credential_ids.is_empty() {
+            identity_credential_identifiers::Entity::delete_many()
+                .filter(identity_credential_identifiers::Column::CredentialId.is_in(credential_ids))
+                .exec(&txn)
+                .await
+                .map_err(storage_error)?;
+        }
+        identity_credentials::Entity::delete_many()
+            .filter(identity_credentials::Column::IdentityId.eq(id))
+            .exec(&txn)
+            .await
+            .map_err(storage_error)?;
+        identity_verifiable_addresses::Entity::delete_many()
+            .filter(identity_verifiable_addresses::Column::IdentityId.eq(id))
+            .exec(&txn)
+            .await
+            .map_err(storage_error)?;
+        identity_recovery_addresses::Entity::delete_many()
+            .filter(identity_recovery_addresses::Column::IdentityId.eq(id))
+            .exec(&txn)
+            .await
+            .map_err(storage_error)?;
+        insert_addresses(&txn, identity).await?;
+        insert_credentials(&txn, identity).await?;
+        txn.commit().await.map_err(storage_error)
+    }
 }
 
 async fn insert_addresses(

@@ -174,6 +174,32 @@ impl SessionStore for Store {
             .await
     }
 
+    async fn update_session_authentication(&self, session: &Session) -> Result<bool, StorageError> {
+        let methods = serde_json::to_value(&session.authentication_methods)
+            .map_err(|e| StorageError::Corrupt(e.to_string()))?;
+        let result = sessions::Entity::update_many()
+            .col_expr(sessions::Column::Aal, Expr::value(session.aal.as_str()))
+            .col_expr(
+                sessions::Column::AuthenticationMethods,
+                Expr::value(methods),
+            )
+            .col_expr(
+                sessions::Column::AuthenticatedAt,
+                Expr::value(session.authenticated_at),
+            )
+            .col_expr(sessions::Column::ExpiresAt, Expr::value(session.expires_at))
+            .col_expr(
+                sessions::Column::UpdatedAt,
+                Expr::value(session.authenticated_at),
+            )
+            .filter(sessions::Column::Id.eq(session.id.as_uuid()))
+            .filter(sessions::Column::Active.eq(true))
+            .exec(&self.db)
+            .await
+            .map_err(storage_error)?;
+        Ok(result.rows_affected == 1)
+    }
+
     async fn revoke_sessions_except(
         &self,
         identity: IdentityId,

@@ -1,6 +1,6 @@
 //! The password method: a secret the user knows, hashed with argon2id.
 //!
-//! [`PasswordMethod`] implements the login and registration capabilities of the strategy
+//! [`PasswordMethod`] implements the login, registration and settings capabilities of the strategy
 //! interface (`clavis_core::flow::method`). It stores a versioned credential
 //! ([`credential::PasswordConfig`]), verifies argon2id and bcrypt hashes, hashes on the blocking
 //! pool under a concurrency limit, and spends the same hashing time on unknown identifiers as on
@@ -13,6 +13,7 @@ mod nodes;
 mod payload;
 pub mod policy;
 mod registration;
+mod settings;
 
 pub use hasher::{Argon2Params, HashError, PasswordHasher};
 pub use policy::PasswordPolicy;

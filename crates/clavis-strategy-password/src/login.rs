@@ -91,6 +91,7 @@ impl LoginMethod for PasswordMethod {
                     identity: identity.id,
                     aal: Aal::Aal1,
                     provider: None,
+                    upgrade: None,
                 })
             }
             _ => Ok(Outcome::Rejected {

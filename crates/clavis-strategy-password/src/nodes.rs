@@ -44,3 +44,16 @@ pub fn registration() -> Vec<Node> {
             .label(message::registration()),
     ]
 }
+
+/// The new `password` and the save button of a settings form.
+pub fn settings() -> Vec<Node> {
+    vec![
+        Node::input(NodeGroup::Password, "password", InputType::Password)
+            .required()
+            .autocomplete("new-password")
+            .label(message::label_password()),
+        Node::input(NodeGroup::Password, "method", InputType::Submit)
+            .with_value(json!("password"))
+            .label(message::label_save()),
+    ]
+}

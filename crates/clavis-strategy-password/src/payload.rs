@@ -20,3 +20,10 @@ pub struct RegistrationBody {
     #[serde(default)]
     pub password: Option<String>,
 }
+
+/// `updateSettingsFlowWithPasswordMethod`.
+#[derive(Debug, Deserialize)]
+pub struct SettingsBody {
+    #[serde(default)]
+    pub password: Option<String>,
+}

@@ -58,6 +58,28 @@ pub struct RegistrationFlow {
     pub transient_payload: Option<Value>,
 }
 
+/// A settings flow (`settingsFlow`): always about the identity of the session that created it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SettingsFlow {
+    pub id: Uuid,
+    #[serde(rename = "type")]
+    pub flow_type: FlowType,
+    pub expires_at: DateTime<Utc>,
+    pub issued_at: DateTime<Utc>,
+    pub request_url: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub return_to: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub active: Option<String>,
+    pub ui: UiContainer,
+    pub identity: Identity,
+    pub state: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub continue_with: Vec<ContinueWith>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transient_payload: Option<Value>,
+}
+
 /// `continue_with` entries of success bodies.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "action", rename_all = "snake_case")]

@@ -59,6 +59,19 @@ pub fn required(property: &str) -> Message {
         .with_context(context(&[("property", json!(property))]))
 }
 
+/// 1050001 "Your changes have been saved!".
+pub fn settings_saved() -> Message {
+    Message::success(1050001, "Your changes have been saved!")
+}
+
+/// 1010003: a refresh login asks the user to confirm who they are.
+pub fn login_reauth() -> Message {
+    Message::info(
+        1010003,
+        "Please confirm this action by verifying that it is you.",
+    )
+}
+
 /// 4000005: the password policy refused the password for `reason`.
 pub fn password_policy(reason: &str) -> Message {
     Message::error(
@@ -146,6 +159,22 @@ pub fn registration_no_strategy() -> Message {
     Message::error(
         4010003,
         "Could not find a strategy to sign you up with. Did you fill out the form correctly?",
+    )
+}
+
+/// 4010004: no method matches the submission (settings).
+pub fn settings_no_strategy() -> Message {
+    Message::error(
+        4010004,
+        "Could not find a strategy to update your settings. Did you fill out the form correctly?",
+    )
+}
+
+/// 4000039: the new password is the current one.
+pub fn password_same_as_old() -> Message {
+    Message::error(
+        4000039,
+        "The new password must be different from the old password.",
     )
 }
 

@@ -56,6 +56,16 @@ impl Message {
         }
     }
 
+    /// A confirmation that something worked.
+    pub fn success(id: u32, text: impl Into<String>) -> Self {
+        Self {
+            id,
+            text: text.into(),
+            kind: MessageKind::Success,
+            context: None,
+        }
+    }
+
     /// Adds context values (placeholders for translations).
     pub fn with_context(mut self, context: Map<String, Value>) -> Self {
         self.context = Some(context);

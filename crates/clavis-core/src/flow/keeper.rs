@@ -19,6 +19,8 @@ use std::sync::Arc;
 /// The parameters of a new flow.
 pub struct Draft<'a> {
     pub flow_type: FlowType,
+    /// The state a new flow starts in (`choose_method`, or `show_form` for settings).
+    pub state: FlowState,
     pub nodes: Vec<Node>,
     pub request_url: String,
     pub return_to: Option<String>,
@@ -84,7 +86,7 @@ impl FlowKeeper {
             id,
             kind: self.kind,
             flow_type: draft.flow_type,
-            state: FlowState::ChooseMethod,
+            state: draft.state,
             identity_id: draft.session.map(|s| s.identity.id),
             session_id: draft.session.map(|s| s.session.id),
             request_url: draft.request_url,
@@ -153,8 +155,8 @@ impl FlowKeeper {
         flow.expires_at <= self.clock.now()
     }
 
-    /// Saves a refused (or continued) submission's messages into the flow.
-    pub async fn refuse(
+    /// Saves the flow with the messages of a refused, continued or completed submission.
+    pub async fn record(
         &self,
         mut flow: Flow,
         messages: Vec<FieldMessage>,

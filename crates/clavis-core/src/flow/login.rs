@@ -6,7 +6,7 @@ use super::method::{FieldMessage, LoginContext, MethodRegistry, Outcome};
 use super::{Flow, FlowKind, FlowSettings, FlowState, FlowStore, RequestFacts, Step, nodes};
 use crate::clock::Clock;
 use crate::error::CoreError;
-use crate::identity::{Identity, IdentityStore};
+use crate::identity::{Identity, IdentityService};
 use crate::random::Rng;
 use crate::secret::BearerToken;
 use crate::session::{Authenticated, Session, SessionService};
@@ -37,11 +37,12 @@ pub struct NewLogin {
 pub enum LoginResult {
     /// The flow goes on or was refused; answer it with 400.
     Flow(Flow),
-    /// Logged in: a new session and its token (shown once).
+    /// Logged in: a new session and its token (shown once), or, on refresh and step-up, the
+    /// caller's session with the factor added (`token: None`: the caller keeps its token).
     LoggedIn {
         flow: Flow,
         session: Session,
-        token: BearerToken,
+        token: Option<BearerToken>,
         identity: Identity,
     },
     /// The browser must go elsewhere (an external provider).
@@ -53,7 +54,7 @@ pub enum LoginResult {
 pub struct LoginEngine {
     methods: MethodRegistry,
     keeper: FlowKeeper,
-    identities: Arc<dyn IdentityStore>,
+    identities: IdentityService,
     sessions: SessionService,
     clock: Arc<dyn Clock>,
 }
@@ -63,7 +64,7 @@ impl LoginEngine {
     pub fn new(
         methods: MethodRegistry,
         flows: Arc<dyn FlowStore>,
-        identities: Arc<dyn IdentityStore>,
+        identities: IdentityService,
         sessions: SessionService,
         clock: Arc<dyn Clock>,
         rng: Arc<dyn Rng>,
@@ -106,6 +107,7 @@ impl LoginEngine {
         self.keeper
             .create(Draft {
                 flow_type: new.flow_type,
+                state: FlowState::ChooseMethod,
                 nodes: all,
                 request_url: new.request_url,
                 return_to: new.return_to,
@@ -152,7 +154,7 @@ impl LoginEngine {
                 .await?;
             return Err(expired(&flow, Some(&replacement)));
         }
-        if flow.state.is_terminal() {
+        if flow.is_finished() {
             return Err(CoreError::FlowCompleted);
         }
         if let Some(current) = &session
@@ -177,7 +179,7 @@ impl LoginEngine {
             .cloned()
         else {
             let refused = vec![FieldMessage::global(message::login_no_strategy())];
-            return Ok(LoginResult::Flow(self.keeper.refuse(flow, refused).await?));
+            return Ok(LoginResult::Flow(self.keeper.record(flow, refused).await?));
         };
         let ctx = LoginContext {
             flow_type: flow.flow_type,
@@ -193,18 +195,19 @@ impl LoginEngine {
                 messages,
             } => {
                 nodes::replace_group(&mut flow.ui, method.group(), new_nodes);
-                Ok(LoginResult::Flow(self.keeper.refuse(flow, messages).await?))
+                Ok(LoginResult::Flow(self.keeper.record(flow, messages).await?))
             }
             Outcome::Rejected { messages } => {
                 if let Some(identifier) = body.get("identifier").filter(|v| v.is_string()) {
                     nodes::set_value(&mut flow.ui, "identifier", identifier.clone());
                 }
-                Ok(LoginResult::Flow(self.keeper.refuse(flow, messages).await?))
+                Ok(LoginResult::Flow(self.keeper.record(flow, messages).await?))
             }
             Outcome::Authenticated {
                 identity,
                 aal,
                 provider,
+                upgrade,
             } => {
                 if let Some(current) = &session
                     && current.identity.id != identity
@@ -227,17 +230,37 @@ impl LoginEngine {
                     return Err(CoreError::FlowCompleted);
                 }
                 flow.state = FlowState::PassedChallenge;
-                let identity = self
-                    .identities
-                    .get_identity(identity)
-                    .await?
-                    .ok_or_else(|| {
+                let mut identity = self.identities.get(identity).await.map_err(|e| match e {
+                    CoreError::IdentityNotFound => {
                         CoreError::Internal("the authenticated identity vanished".to_owned())
-                    })?;
-                let (session, token) = self
-                    .sessions
-                    .issue(&identity, vec![completed], request.device)
-                    .await?;
+                    }
+                    other => other,
+                })?;
+                if let Some(change) = upgrade.filter(|c| !c.is_empty()) {
+                    match self.identities.update(&identity, change).await {
+                        Ok(updated) => identity = updated,
+                        Err(error) => tracing::warn!(
+                            identity = %identity.id,
+                            %error,
+                            "could not store the upgraded credential; the login goes on"
+                        ),
+                    }
+                }
+                let (session, token) = match &session {
+                    Some(current) => (
+                        self.sessions
+                            .reauthenticate(&current.session, completed)
+                            .await?,
+                        None,
+                    ),
+                    None => {
+                        let (session, token) = self
+                            .sessions
+                            .issue(&identity, vec![completed], request.device)
+                            .await?;
+                        (session, Some(token))
+                    }
+                };
                 Ok(LoginResult::LoggedIn {
                     flow,
                     session,
@@ -249,8 +272,8 @@ impl LoginEngine {
                 self.keeper.store().update_flow(&flow).await?;
                 Ok(LoginResult::Redirect { flow, url })
             }
-            Outcome::Registered { .. } => Err(CoreError::Internal(format!(
-                "method `{}` answered a registration outcome to a login",
+            Outcome::Registered { .. } | Outcome::Updated(_) => Err(CoreError::Internal(format!(
+                "method `{}` answered a registration or settings outcome to a login",
                 method.id()
             ))),
         }

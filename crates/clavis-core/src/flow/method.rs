@@ -5,7 +5,7 @@
 
 use super::Step;
 use crate::error::CoreError;
-use crate::identity::{CredentialKind, TraitsExtract};
+use crate::identity::{CredentialKind, IdentityChange, IdentitySchema, TraitsExtract};
 use crate::session::Authenticated;
 use async_trait::async_trait;
 use clavis_types::IdentityId;
@@ -61,12 +61,18 @@ pub enum Outcome {
         identity: IdentityId,
         aal: Aal,
         provider: Option<String>,
+        /// Credentials to rewrite on the way (a password hash upgraded to the current
+        /// algorithm); the engine stores it, and a failure to store it does not fail the login.
+        upgrade: Option<IdentityChange>,
     },
     /// A registration may create an identity with these credentials (traits come from the
     /// engine, which validated them).
     Registered {
         credentials: Vec<(CredentialKind, Value)>,
     },
+    /// A settings submission changes the identity (traits, credentials); the engine validates
+    /// and stores the change.
+    Updated(IdentityChange),
     /// Leave to an external provider.
     Redirect { url: String },
     /// The submission is refused; the messages are rendered into the flow (400).
@@ -121,11 +127,41 @@ pub trait RegistrationMethod: Method {
     ) -> Result<Outcome, CoreError>;
 }
 
+/// What a settings method knows about the flow it serves.
+#[derive(Debug, Clone, Copy)]
+pub struct SettingsContext<'a> {
+    pub flow_type: FlowType,
+    /// The caller, whose identity the flow changes.
+    pub caller: &'a Authenticated,
+    /// The identity's schema.
+    pub schema: &'a IdentitySchema,
+}
+
+/// A method whose credentials (or traits) users manage themselves in the settings flow.
+#[async_trait]
+pub trait SettingsMethod: Method {
+    /// Nodes for the identity's settings form, showing its current state.
+    async fn settings_nodes(&self, ctx: &SettingsContext<'_>) -> Result<Vec<Node>, CoreError>;
+    /// Whether this submission needs a recently authenticated session
+    /// (`privileged_session_max_age`). Checked before [`SettingsMethod::update`] runs.
+    fn needs_privileged_session(&self, _ctx: &SettingsContext<'_>, _body: &Value) -> bool {
+        true
+    }
+    /// Handles a submission whose `method` names this method.
+    async fn update(
+        &self,
+        ctx: &SettingsContext<'_>,
+        step: &mut Step<'_>,
+        body: &Value,
+    ) -> Result<Outcome, CoreError>;
+}
+
 /// The methods in force, in the configured order. Built once by the composition root.
 #[derive(Clone, Default)]
 pub struct MethodRegistry {
     login: Vec<std::sync::Arc<dyn LoginMethod>>,
     registration: Vec<std::sync::Arc<dyn RegistrationMethod>>,
+    settings: Vec<std::sync::Arc<dyn SettingsMethod>>,
 }
 
 /// Two methods claimed one id.
@@ -161,6 +197,23 @@ impl MethodRegistry {
         }
         self.registration.push(method);
         Ok(self)
+    }
+
+    /// Adds a settings method after those already added.
+    pub fn settings(
+        mut self,
+        method: std::sync::Arc<dyn SettingsMethod>,
+    ) -> Result<Self, DuplicateMethod> {
+        if self.settings.iter().any(|m| m.id() == method.id()) {
+            return Err(DuplicateMethod(method.id().to_owned(), "settings"));
+        }
+        self.settings.push(method);
+        Ok(self)
+    }
+
+    /// Settings methods in order.
+    pub fn settings_methods(&self) -> &[std::sync::Arc<dyn SettingsMethod>] {
+        &self.settings
     }
 
     /// Login methods in order.

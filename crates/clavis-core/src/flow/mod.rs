@@ -2,7 +2,7 @@
 //!
 //! A flow is a server-side state machine re-read from storage on every step, so any replica can
 //! serve any step. Methods (strategies) plug in through the capability traits in [`method`];
-//! the engines in [`login`] and [`registration`] own everything around a method: expiry, the
+//! the engines in [`login`], [`registration`] and [`settings`] own everything around a method: expiry, the
 //! caller's session, node order, single use, sessions and hooks. See
 //! `docs/design/strategies.md`.
 
@@ -10,7 +10,9 @@ pub mod keeper;
 pub mod login;
 pub mod method;
 pub mod nodes;
+pub mod profile;
 pub mod registration;
+pub mod settings;
 mod traits_form;
 
 use crate::storage::StorageError;
@@ -129,6 +131,14 @@ pub struct Flow {
     pub updated_at: DateTime<Utc>,
 }
 
+impl Flow {
+    /// Whether the flow takes no more submissions. Settings flows stay open after a successful
+    /// update, so the form can be used again; every other kind is single-use.
+    pub fn is_finished(&self) -> bool {
+        self.kind != FlowKind::Settings && self.state.is_terminal()
+    }
+}
+
 /// A method's private state inside a flow: typed here, JSON only at the store boundary.
 pub trait StrategyState: Serialize + DeserializeOwned {
     /// The method the state belongs to.
@@ -175,8 +185,8 @@ pub trait FlowStore: Send + Sync {
     async fn insert_flow(&self, flow: &Flow) -> Result<(), StorageError>;
     /// Reads a flow.
     async fn get_flow(&self, id: FlowId) -> Result<Option<Flow>, StorageError>;
-    /// Writes a flow's mutable parts (ui, state, method state, active method) unless it has
-    /// reached a terminal state; false when it had.
+    /// Writes a flow's mutable parts (ui, state, method state, active method) unless it is
+    /// finished ([`Flow::is_finished`]); false when it was.
     async fn update_flow(&self, flow: &Flow) -> Result<bool, StorageError>;
     /// Moves a non-terminal flow to `state` in one conditional write; false when another
     /// request got there first. This is what makes a flow single-use.
@@ -275,12 +285,21 @@ pub struct FlowSettings {
 }
 
 impl FlowSettings {
-    /// Whether `return_to` may be used: same origin as the default return URL, or under one of
-    /// the allowed URLs (same scheme, host and port, and a path below the allowed path).
+    /// Whether `return_to` may be used: same origin as the default return URL, one of Clavis'
+    /// own self-service endpoints, or under one of the allowed URLs (same scheme, host and port,
+    /// and a path below the allowed path).
     pub fn return_to_allowed(&self, return_to: &str) -> bool {
         let Some(target) = Origin::parse(return_to) else {
             return false;
         };
+        if let Some(public) = Origin::parse(&self.public_base_url)
+            && public.scheme_host == target.scheme_host
+            && target
+                .path
+                .starts_with(&format!("{}self-service/", public.path))
+        {
+            return true;
+        }
         let default_origin = Origin::parse(&self.default_return_url);
         if default_origin
             .as_ref()
@@ -358,6 +377,9 @@ mod return_to_tests {
         assert!(s.return_to_allowed("https://app.example.org/anything?x=1"));
         assert!(s.return_to_allowed("https://shop.example.org/account/orders"));
         assert!(s.return_to_allowed("HTTPS://SHOP.example.org/account"));
+        assert!(
+            s.return_to_allowed("http://127.0.0.1:4433/self-service/settings/browser?return_to=x")
+        );
     }
 
     #[test]
@@ -368,6 +390,10 @@ mod return_to_tests {
         assert!(!s.return_to_allowed("https://app.example.org@evil.example.net/"));
         assert!(!s.return_to_allowed("javascript:alert(1)"));
         assert!(!s.return_to_allowed("//evil.example.net/"));
+        assert!(
+            !s.return_to_allowed("http://127.0.0.1:4433/admin/identities"),
+            "only the self-service endpoints of the public URL"
+        );
         assert!(
             !s.return_to_allowed("http://app.example.org/"),
             "the scheme is part of the origin"

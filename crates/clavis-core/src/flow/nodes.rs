@@ -4,10 +4,12 @@
 use super::method::FieldMessage;
 use clavis_types::ui::{InputType, Message, Node, NodeGroup, UiContainer};
 
-/// Kratos' group order for login forms; groups not listed sort after, in enum order.
+/// Kratos' group order for forms (login lists `oidc` first; settings lists `profile` right
+/// after the CSRF node); groups not listed sort after, in enum order.
 const LOGIN_GROUP_ORDER: &[NodeGroup] = &[
     NodeGroup::Oidc,
     NodeGroup::Default,
+    NodeGroup::Profile,
     NodeGroup::Webauthn,
     NodeGroup::Passkey,
     NodeGroup::Code,

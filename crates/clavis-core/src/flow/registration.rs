@@ -112,6 +112,7 @@ impl RegistrationEngine {
         self.keeper
             .create(Draft {
                 flow_type: new.flow_type,
+                state: FlowState::ChooseMethod,
                 nodes: all,
                 request_url: new.request_url,
                 return_to: new.return_to,
@@ -158,7 +159,7 @@ impl RegistrationEngine {
                 .await?;
             return Err(expired(&flow, Some(&replacement)));
         }
-        if flow.state.is_terminal() {
+        if flow.is_finished() {
             return Err(CoreError::FlowCompleted);
         }
         if session.is_some() {
@@ -183,7 +184,7 @@ impl RegistrationEngine {
         else {
             let refused = vec![FieldMessage::global(message::registration_no_strategy())];
             return Ok(RegistrationResult::Flow(
-                self.keeper.refuse(flow, refused).await?,
+                self.keeper.record(flow, refused).await?,
             ));
         };
         let extract = match self.schema()?.validate_traits(&traits) {
@@ -191,7 +192,7 @@ impl RegistrationEngine {
             Err(violations) => {
                 let messages = violations.iter().map(violation_message).collect();
                 return Ok(RegistrationResult::Flow(
-                    self.keeper.refuse(flow, messages).await?,
+                    self.keeper.record(flow, messages).await?,
                 ));
             }
         };
@@ -211,11 +212,11 @@ impl RegistrationEngine {
             } => {
                 nodes::replace_group(&mut flow.ui, method.group(), new_nodes);
                 Ok(RegistrationResult::Flow(
-                    self.keeper.refuse(flow, messages).await?,
+                    self.keeper.record(flow, messages).await?,
                 ))
             }
             Outcome::Rejected { messages } => Ok(RegistrationResult::Flow(
-                self.keeper.refuse(flow, messages).await?,
+                self.keeper.record(flow, messages).await?,
             )),
             Outcome::Registered { credentials } => {
                 let completed = AuthenticationMethod {
@@ -231,10 +232,12 @@ impl RegistrationEngine {
                 self.keeper.store().update_flow(&flow).await?;
                 Ok(RegistrationResult::Redirect { flow, url })
             }
-            Outcome::Authenticated { .. } => Err(CoreError::Internal(format!(
-                "method `{}` answered a login outcome to a registration",
-                method.id()
-            ))),
+            Outcome::Authenticated { .. } | Outcome::Updated(_) => {
+                Err(CoreError::Internal(format!(
+                    "method `{}` answered a login or settings outcome to a registration",
+                    method.id()
+                )))
+            }
         }
     }
 
@@ -274,7 +277,7 @@ impl RegistrationEngine {
                 flow.state = FlowState::ChooseMethod;
                 let refused = vec![FieldMessage::global(message::duplicate_credentials())];
                 return Ok(RegistrationResult::Flow(
-                    self.keeper.refuse(flow, refused).await?,
+                    self.keeper.record(flow, refused).await?,
                 ));
             }
             Err(other) => {

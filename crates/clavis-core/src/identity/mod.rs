@@ -51,6 +51,18 @@ impl CredentialKind {
         }
     }
 
+    /// Whether the identity schema declares this kind's identifiers (so they follow the
+    /// traits); other kinds keep the identifiers their method gave them.
+    pub fn identified_by_traits(&self) -> bool {
+        matches!(
+            self,
+            CredentialKind::Password
+                | CredentialKind::Code
+                | CredentialKind::Webauthn
+                | CredentialKind::Passkey
+        )
+    }
+
     /// Parses a stored name.
     pub fn parse(value: &str) -> Option<CredentialKind> {
         [
@@ -163,6 +175,9 @@ pub trait IdentityStore: Send + Sync {
     async fn insert_identity(&self, identity: &Identity) -> Result<(), StorageError>;
     /// Reads an identity with its addresses and credentials.
     async fn get_identity(&self, id: IdentityId) -> Result<Option<Identity>, StorageError>;
+    /// Replaces an identity's traits, state, metadata, addresses, credentials and identifiers,
+    /// all or nothing. A taken identifier or address is a [`StorageError::Conflict`].
+    async fn update_identity(&self, identity: &Identity) -> Result<(), StorageError>;
 }
 
 /// Finding an identity by one of its credential identifiers (login).
@@ -187,6 +202,24 @@ pub struct NewIdentity {
     pub metadata_admin: Option<Value>,
     /// Credentials with their configs; identifiers are derived from the traits.
     pub credentials: Vec<(CredentialKind, Value)>,
+}
+
+/// A change to an existing identity, as a settings method or a login upgrade describes it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct IdentityChange {
+    /// New traits (validated against the identity's schema), or `None` to keep them.
+    pub traits: Option<Value>,
+    /// Credentials to add or replace, with their new configs.
+    pub credentials: Vec<(CredentialKind, Value)>,
+    /// Credentials to remove.
+    pub remove_credentials: Vec<CredentialKind>,
+}
+
+impl IdentityChange {
+    /// Whether the change leaves the identity as it is.
+    pub fn is_empty(&self) -> bool {
+        self.traits.is_none() && self.credentials.is_empty() && self.remove_credentials.is_empty()
+    }
 }
 
 /// Creates and reads identities, enforcing the identity schema.
@@ -257,6 +290,77 @@ impl IdentityService {
             .get_identity(id)
             .await?
             .ok_or(CoreError::IdentityNotFound)
+    }
+
+    /// Applies `change` to `current`: validates new traits, keeps the verification state of
+    /// addresses that stay, re-derives every credential's identifiers, and stores the result.
+    pub async fn update(
+        &self,
+        current: &Identity,
+        change: IdentityChange,
+    ) -> Result<Identity, CoreError> {
+        let schema = self
+            .schemas
+            .get(&current.schema_id)
+            .ok_or_else(|| CoreError::SchemaNotFound(current.schema_id.clone()))?;
+        let traits = change.traits.unwrap_or_else(|| current.traits.clone());
+        let extract = schema
+            .validate_traits(&traits)
+            .map_err(CoreError::TraitsInvalid)?;
+        let now = self.clock.now();
+        let mut updated = current.clone();
+        updated.traits = traits;
+        updated.updated_at = now;
+        updated.verifiable_addresses = self
+            .verifiable_addresses(&extract, now)
+            .into_iter()
+            .map(|fresh| {
+                current
+                    .verifiable_addresses
+                    .iter()
+                    .find(|old| old.via == fresh.via && old.value == fresh.value)
+                    .cloned()
+                    .unwrap_or(fresh)
+            })
+            .collect();
+        updated.recovery_addresses = self
+            .recovery_addresses(&extract, now)
+            .into_iter()
+            .map(|fresh| {
+                current
+                    .recovery_addresses
+                    .iter()
+                    .find(|old| old.via == fresh.via && old.value == fresh.value)
+                    .cloned()
+                    .unwrap_or(fresh)
+            })
+            .collect();
+        for kind in &change.remove_credentials {
+            updated.credentials.remove(kind);
+        }
+        for (kind, config) in change.credentials {
+            let created_at = current.credentials.get(&kind).map_or(now, |c| c.created_at);
+            updated.credentials.insert(
+                kind,
+                Credential {
+                    kind,
+                    identifiers: Vec::new(),
+                    config,
+                    version: 0,
+                    created_at,
+                    updated_at: now,
+                },
+            );
+        }
+        for (kind, credential) in &mut updated.credentials {
+            match extract.identifiers.get(kind) {
+                Some(identifiers) => credential.identifiers = identifiers.clone(),
+                None if kind.identified_by_traits() => credential.identifiers.clear(),
+                None => {}
+            }
+        }
+        self.store.update_identity(&updated).await?;
+        Ok(updated)
     }
 
     fn verifiable_addresses(

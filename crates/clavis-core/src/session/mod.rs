@@ -110,6 +110,9 @@ pub trait SessionStore: Send + Sync {
         &self,
         token: &TokenDigest,
     ) -> Result<Option<Session>, StorageError>;
+    /// Writes a still-active session's assurance level, methods, authentication time and
+    /// expiry (after a refresh or step-up); false when the session is no longer active.
+    async fn update_session_authentication(&self, session: &Session) -> Result<bool, StorageError>;
     /// Deactivates every active session of `identity` but `keep`; returns how many.
     async fn revoke_sessions_except(
         &self,
@@ -198,6 +201,34 @@ impl SessionService {
             .insert_session(&session, &token.digest())
             .await?;
         Ok((session, token))
+    }
+
+    /// Records a factor completed again (refresh) or additionally (step-up) on an existing
+    /// session: the session keeps its id and token, gains the method, and starts a new
+    /// lifespan from now.
+    pub async fn reauthenticate(
+        &self,
+        current: &Session,
+        method: AuthenticationMethod,
+    ) -> Result<Session, CoreError> {
+        let now = self.clock.now();
+        let mut session = current.clone();
+        session
+            .authentication_methods
+            .retain(|m| m.method != method.method || m.aal != method.aal);
+        session.authentication_methods.push(method);
+        session.aal = assurance_level(&session.authentication_methods);
+        session.authenticated_at = now;
+        session.expires_at = now + self.settings.lifespan;
+        if self
+            .sessions
+            .update_session_authentication(&session)
+            .await?
+        {
+            Ok(session)
+        } else {
+            Err(CoreError::NoActiveSession)
+        }
     }
 
     /// The session a token stands for, if it is usable and its identity is active.

@@ -45,6 +45,9 @@ impl IdentityStore for Memory {
     async fn get_identity(&self, id: IdentityId) -> Result<Option<Identity>, StorageError> {
         Ok(self.identities.lock().unwrap().get(&id).cloned())
     }
+    async fn update_identity(&self, identity: &Identity) -> Result<(), StorageError> {
+        self.insert_identity(identity).await
+    }
 }
 
 #[async_trait]
@@ -126,6 +129,20 @@ impl SessionStore for Memory {
                 .map(|(s, _)| s.clone())
         }))
     }
+    async fn update_session_authentication(&self, session: &Session) -> Result<bool, StorageError> {
+        let mut sessions = self.sessions.lock().unwrap();
+        match sessions
+            .iter_mut()
+            .find(|(s, _)| s.id == session.id && s.active)
+        {
+            Some((stored, _)) => {
+                *stored = session.clone();
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+
     async fn revoke_sessions_except(
         &self,
         identity: IdentityId,

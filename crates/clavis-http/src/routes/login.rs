@@ -8,6 +8,7 @@ use crate::body;
 use crate::browser;
 use crate::error::ApiError;
 use crate::present;
+use crate::session_token;
 use crate::state::HttpState;
 use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -143,6 +144,10 @@ async fn login_submit(
             token,
             identity,
         } => {
+            // A refresh or step-up keeps the caller's session, and so the token it presented.
+            let token = token
+                .or_else(|| session_token::extract(&req, &state))
+                .ok_or(ApiError::Core(CoreError::NoActiveSession))?;
             let wire = present::session(&session, Some(&identity), base, state.clock.now());
             if flow.flow_type == FlowType::Api {
                 return Ok(HttpResponse::Ok().json(SuccessfulNativeLogin {

@@ -8,6 +8,7 @@ mod pagination;
 pub mod registration;
 pub mod schemas;
 pub mod sessions;
+pub mod settings;
 
 use crate::error::ApiError;
 use actix_web::web::ServiceConfig;
@@ -19,6 +20,7 @@ pub fn public(cfg: &mut ServiceConfig) {
     sessions::configure(cfg);
     login::configure(cfg);
     registration::configure(cfg);
+    settings::configure(cfg);
     logout::configure(cfg);
 }
 

@@ -12,7 +12,15 @@ pub const ENV_PREFIX: &str = "CLAVIS_";
 /// Top-level keys an environment variable may address; other `CLAVIS_*` variables belong to
 /// something else (the test harness, the shell) and are reported as ignored, not rejected.
 const ENV_SECTIONS: &[&str] = &[
-    "dsn", "dev", "serve", "log", "secrets", "identity", "session", "hashers",
+    "dsn",
+    "dev",
+    "serve",
+    "log",
+    "secrets",
+    "identity",
+    "session",
+    "hashers",
+    "selfservice",
 ];
 
 /// Where configuration comes from, besides the built-in defaults.

@@ -294,7 +294,29 @@ pub struct SelfService {
 pub struct Flows {
     pub login: LoginFlowConfig,
     pub registration: RegistrationFlowConfig,
+    pub settings: SettingsFlowConfig,
     pub error: ErrorFlowConfig,
+}
+
+/// `selfservice.flows.settings`.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct SettingsFlowConfig {
+    pub lifespan: GoDuration,
+    /// The page that renders settings flows; defaults to `<public>/ui/settings`.
+    pub ui_url: Option<url::Url>,
+    /// How long after signing in a session may change the password or login identifiers.
+    pub privileged_session_max_age: GoDuration,
+}
+
+impl Default for SettingsFlowConfig {
+    fn default() -> Self {
+        Self {
+            lifespan: GoDuration(TimeDelta::hours(1)),
+            ui_url: None,
+            privileged_session_max_age: GoDuration(TimeDelta::minutes(15)),
+        }
+    }
 }
 
 /// `selfservice.flows.error`.
@@ -407,8 +429,22 @@ impl Config {
                 );
             }
         }
-        if self.session.lifespan.0 <= TimeDelta::zero() {
-            return invalid("session.lifespan", "must be longer than zero".to_owned());
+        let flows = &self.selfservice.flows;
+        for (key, duration) in [
+            ("session.lifespan", &self.session.lifespan),
+            ("selfservice.flows.login.lifespan", &flows.login.lifespan),
+            (
+                "selfservice.flows.registration.lifespan",
+                &flows.registration.lifespan,
+            ),
+            (
+                "selfservice.flows.settings.lifespan",
+                &flows.settings.lifespan,
+            ),
+        ] {
+            if duration.0 <= TimeDelta::zero() {
+                return invalid(key, "must be longer than zero".to_owned());
+            }
         }
         if self.session.cookie.name.is_empty()
             || !self
