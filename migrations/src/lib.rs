@@ -10,6 +10,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261122_000001_identities_sessions_flows;
 mod m20261122_000002_flow_active_method;
 mod m20261122_000003_session_logout_token;
+mod m20261122_000004_errors_token_exchanges;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000001_identities_sessions_flows::Migration),
             Box::new(m20261122_000002_flow_active_method::Migration),
             Box::new(m20261122_000003_session_logout_token::Migration),
+            Box::new(m20261122_000004_errors_token_exchanges::Migration),
         ]
     }
 }

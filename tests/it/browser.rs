@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 db_tests!(
     browser_form_registration_then_login_work_without_javascript,
-    browser_submit_without_or_with_wrong_csrf_answers_403,
+    browser_submit_without_or_with_wrong_csrf_is_refused_as_csrf_violation,
     browser_flow_read_without_its_cookie_answers_403,
     browser_refused_form_redirects_back_to_the_ui,
     browser_expired_flow_redirects_to_a_replacement,
@@ -125,7 +125,27 @@ async fn browser_form_registration_then_login_work_without_javascript(srv: TestS
     srv.stop().await;
 }
 
-async fn browser_submit_without_or_with_wrong_csrf_answers_403(srv: TestServer) {
+/// Follows a redirect to the error page and reads the error it names, as the page does.
+pub async fn error_page(srv: &TestServer, response: reqwest::Response) -> Value {
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let target = location(&response);
+    let prefix = format!("{}?id=", srv.url("/ui/error"));
+    let id = target
+        .strip_prefix(&prefix)
+        .unwrap_or_else(|| panic!("not the error page: {target}"));
+    let read = srv
+        .http()
+        .get(srv.url(&format!("/self-service/errors?id={id}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(read.status(), StatusCode::OK);
+    let kept: Value = read.json().await.unwrap();
+    assert_eq!(kept["id"], id);
+    kept
+}
+
+async fn browser_submit_without_or_with_wrong_csrf_is_refused_as_csrf_violation(srv: TestServer) {
     register(&srv, "csrf@example.org", "correct horse battery").await;
     let browser = srv.browser();
     let flow = start(&srv, &browser, "login", "").await;
@@ -138,16 +158,32 @@ async fn browser_submit_without_or_with_wrong_csrf_answers_403(srv: TestServer) 
         ]
     };
     for token in ["", "forged-token"] {
+        // A plain form cannot show JSON: the browser goes to the error page.
         let response = post_form(&browser, &flow, &fields(token)).await;
-        assert_eq!(response.status(), StatusCode::FORBIDDEN, "token {token:?}");
-        let error: Value = response.json().await.unwrap();
-        assert_eq!(error["error"]["id"], "security_csrf_violation");
+        let kept = error_page(&srv, response).await;
+        assert_eq!(kept["error"]["id"], "security_csrf_violation", "{token:?}");
+        assert_eq!(kept["error"]["code"], 403);
     }
+    let response = browser
+        .post(flow["ui"]["action"].as_str().unwrap())
+        .header("Accept", "application/json")
+        .form(&fields("forged-token"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        response.status(),
+        StatusCode::FORBIDDEN,
+        "JSON callers get the error"
+    );
+    let error: Value = response.json().await.unwrap();
+    assert_eq!(error["error"]["id"], "security_csrf_violation");
     // The right token from another browser (no CSRF cookie) is refused as well.
     let stranger = srv.browser();
     let token = csrf(&flow);
     let response = stranger
         .post(flow["ui"]["action"].as_str().unwrap())
+        .header("Origin", srv.url("/").origin().ascii_serialization())
         .form(&[
             ("csrf_token", token.as_str()),
             ("identifier", "csrf@example.org"),
@@ -157,7 +193,8 @@ async fn browser_submit_without_or_with_wrong_csrf_answers_403(srv: TestServer) 
         .send()
         .await
         .unwrap();
-    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    let kept = error_page(&srv, response).await;
+    assert_eq!(kept["error"]["id"], "security_csrf_violation");
     assert_eq!(
         whoami_status(&srv, &stranger).await,
         StatusCode::UNAUTHORIZED

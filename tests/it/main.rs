@@ -10,6 +10,7 @@
 )]
 
 mod browser;
+mod errors;
 mod health;
 mod login;
 mod logout;

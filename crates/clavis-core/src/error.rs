@@ -61,6 +61,9 @@ pub enum CoreError {
     /// (`refresh=true`) and come back to the flow.
     #[error("the session is too old for this change; sign in again")]
     RefreshRequired { flow_id: clavis_types::id::FlowId },
+    /// No completed session-token exchange has these codes (or it was redeemed already).
+    #[error("no session-token exchange matches these codes")]
+    ExchangeNotFound,
     /// A browser flow was read or submitted without its CSRF cookie and token.
     #[error("CSRF check failed: {0}")]
     CsrfViolation(String),

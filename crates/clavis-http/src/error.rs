@@ -201,6 +201,8 @@ fn core_answer(error: &CoreError) -> Answer {
             .reason("The flow does not exist."),
         CoreError::FlowExpired { expired_at, use_flow_id, .. } => flow_expired(expired_at, use_flow_id.as_ref()),
         CoreError::RefreshRequired { .. } => refresh_required(),
+        CoreError::ExchangeNotFound => Answer::new(StatusCode::NOT_FOUND, "The requested resource could not be found")
+            .reason("No session-token exchange matches these codes, or it was used already."),
         CoreError::CsrfViolation(reason) => Answer::new(StatusCode::FORBIDDEN, "the request was rejected to protect you from Cross-Site-Request-Forgery")
             .id(ErrorId::SecurityCsrfViolation)
             .reason(format!("A security violation was detected, please fill out the form again: {reason}.")),
@@ -239,17 +241,11 @@ pub fn envelope(status: StatusCode, message: &str) -> ErrorEnvelope {
     }
 }
 
-impl ResponseError for ApiError {
-    fn status_code(&self) -> StatusCode {
-        answer(self).status
-    }
-
-    fn error_response(&self) -> HttpResponse {
+impl ApiError {
+    /// The error in Kratos' envelope, as its JSON answer carries it.
+    pub fn envelope(&self) -> ErrorEnvelope {
         let answer = answer(self);
-        if answer.status.is_server_error() {
-            tracing::error!(error = %self, "request failed");
-        }
-        let body = ErrorEnvelope {
+        ErrorEnvelope {
             error: ErrorBody {
                 id: answer.id,
                 code: answer.status.as_u16(),
@@ -264,7 +260,20 @@ impl ResponseError for ApiError {
                 details: answer.details,
             },
             siblings: answer.siblings,
-        };
-        HttpResponse::build(answer.status).json(body)
+        }
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        answer(self).status
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let status = self.status_code();
+        if status.is_server_error() {
+            tracing::error!(error = %self, "request failed");
+        }
+        HttpResponse::build(status).json(self.envelope())
     }
 }

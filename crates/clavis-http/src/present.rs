@@ -104,6 +104,7 @@ pub fn login_flow(flow: &clavis_core::flow::Flow) -> clavis_types::flow::LoginFl
         requested_aal: flow.requested_aal,
         state: flow.state.as_str().to_owned(),
         transient_payload: flow.transient_payload.clone(),
+        session_token_exchange_code: None,
     }
 }
 
@@ -120,6 +121,7 @@ pub fn registration_flow(flow: &clavis_core::flow::Flow) -> clavis_types::flow::
         ui: flow.ui.clone(),
         state: flow.state.as_str().to_owned(),
         transient_payload: flow.transient_payload.clone(),
+        session_token_exchange_code: None,
     }
 }
 

@@ -1,6 +1,8 @@
 //! What every handler can reach: the core services and the HTTP-level settings.
 
 use clavis_core::cookie::CookieSigner;
+use clavis_core::flow::errors::FlowErrors;
+use clavis_core::flow::exchange::TokenExchanges;
 use clavis_core::flow::login::LoginEngine;
 use clavis_core::flow::registration::RegistrationEngine;
 use clavis_core::flow::settings::SettingsEngine;
@@ -19,6 +21,8 @@ pub struct HttpState {
     pub login: LoginEngine,
     pub registration: RegistrationEngine,
     pub settings_flows: SettingsEngine,
+    pub flow_errors: FlowErrors,
+    pub exchanges: TokenExchanges,
     pub readiness: Arc<dyn Readiness>,
     pub clock: Arc<dyn Clock>,
     pub rng: Arc<dyn Rng>,

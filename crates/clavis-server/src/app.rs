@@ -3,6 +3,8 @@
 use crate::config::{Config, ConfigError, SameSite, SchemaSourceError, load_schema_documents};
 use clavis_core::cookie::CookieSigner;
 use clavis_core::flow::FlowSettings;
+use clavis_core::flow::errors::FlowErrors;
+use clavis_core::flow::exchange::TokenExchanges;
 use clavis_core::flow::login::LoginEngine;
 use clavis_core::flow::method::{DuplicateMethod, MethodRegistry};
 use clavis_core::flow::profile::ProfileMethod;
@@ -72,6 +74,8 @@ pub enum StartError {
 /// The core services, for the composition root and for test fixtures.
 #[derive(Clone)]
 pub struct Services {
+    /// Session-token exchanges (completed by methods that finish API flows in a browser).
+    pub exchanges: TokenExchanges,
     pub identities: IdentityService,
     pub sessions: SessionService,
     pub cookie_signer: CookieSigner,
@@ -220,7 +224,14 @@ pub async fn start(config: Config, runtime: Runtime) -> Result<Running, StartErr
             issue_session: config.registration_issues_session(),
         },
     );
+    let exchanges = TokenExchanges::new(
+        store.clone(),
+        sessions.clone(),
+        runtime.clock.clone(),
+        runtime.rng.clone(),
+    );
     let services = Services {
+        exchanges: exchanges.clone(),
         identities: identities.clone(),
         sessions: sessions.clone(),
         cookie_signer: cookie_signer.clone(),
@@ -237,6 +248,8 @@ pub async fn start(config: Config, runtime: Runtime) -> Result<Running, StartErr
         login,
         registration,
         settings_flows,
+        flow_errors: FlowErrors::new(store.clone(), runtime.clock.clone(), runtime.rng.clone()),
+        exchanges: exchanges.clone(),
         readiness: Arc::new(database),
         clock: runtime.clock.clone(),
         rng: runtime.rng.clone(),

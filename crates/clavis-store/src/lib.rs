@@ -8,6 +8,7 @@
 mod connect;
 pub mod entity;
 mod flow;
+mod flow_extras;
 mod health;
 mod identity;
 mod row;

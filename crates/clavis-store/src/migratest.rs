@@ -81,6 +81,24 @@ fn seeds(engine: Engine) -> Vec<(&'static str, Vec<String>)> {
                 TokenDigest::of(b"seed-logout").as_str()
             )],
         ),
+        (
+            "m20261122_000004_errors_token_exchanges",
+            vec![
+                format!(
+                    "INSERT INTO selfservice_errors (id, error, created_at, updated_at) \
+                 VALUES ({}, '{{\"code\":500,\"message\":\"seed\"}}', {ts}, {ts})",
+                    uuid("0e0e0e0e-0000-4000-8000-000000000009")
+                ),
+                format!(
+                    "INSERT INTO session_token_exchanges (id, flow_id, init_code_digest, return_to_code_digest, session_id, created_at, updated_at) \
+                 VALUES ({}, {}, '{}', '{}', {session}, {ts}, {ts})",
+                    uuid("0e0e0e0e-0000-4000-8000-00000000000a"),
+                    uuid("0e0e0e0e-0000-4000-8000-000000000008"),
+                    TokenDigest::of(b"seed-init").as_str(),
+                    TokenDigest::of(b"seed-return").as_str()
+                ),
+            ],
+        ),
     ]
 }
 
@@ -146,6 +164,22 @@ async fn replay(db: &Database, engine: Engine) {
     assert_eq!(flows.len(), 1);
     assert_eq!(flows[0].kind, "login");
     assert_eq!(flows[0].active_method.as_deref(), Some("password"));
+    use clavis_core::flow::errors::FlowErrorStore;
+    use clavis_core::flow::exchange::ExchangeStore;
+    let error = store
+        .get_flow_error(Uuid::parse_str("0e0e0e0e-0000-4000-8000-000000000009").unwrap())
+        .await
+        .unwrap()
+        .expect("seeded error");
+    assert_eq!(error.error["code"], 500);
+    let exchanged = store
+        .take_exchange(
+            &TokenDigest::of(b"seed-init"),
+            &TokenDigest::of(b"seed-return"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(exchanged, Some(session.id));
 }
 
 use sea_orm::EntityTrait;

@@ -200,6 +200,21 @@ impl SessionStore for Store {
         Ok(result.rows_affected == 1)
     }
 
+    async fn replace_session_token(
+        &self,
+        id: SessionId,
+        token: &TokenDigest,
+    ) -> Result<bool, StorageError> {
+        let result = sessions::Entity::update_many()
+            .col_expr(sessions::Column::TokenDigest, Expr::value(token.as_str()))
+            .filter(sessions::Column::Id.eq(id.as_uuid()))
+            .filter(sessions::Column::Active.eq(true))
+            .exec(&self.db)
+            .await
+            .map_err(storage_error)?;
+        Ok(result.rows_affected == 1)
+    }
+
     async fn revoke_sessions_except(
         &self,
         identity: IdentityId,

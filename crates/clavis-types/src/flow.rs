@@ -37,6 +37,9 @@ pub struct LoginFlow {
     pub state: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub transient_payload: Option<Value>,
+    /// The init code of a session-token exchange; only in the answer that created the flow.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_token_exchange_code: Option<String>,
 }
 
 /// A registration flow (`registrationFlow`).
@@ -56,6 +59,9 @@ pub struct RegistrationFlow {
     pub state: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub transient_payload: Option<Value>,
+    /// The init code of a session-token exchange; only in the answer that created the flow.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_token_exchange_code: Option<String>,
 }
 
 /// A settings flow (`settingsFlow`): always about the identity of the session that created it.
@@ -115,4 +121,20 @@ pub struct SuccessfulNativeRegistration {
 pub struct LogoutFlow {
     pub logout_url: String,
     pub logout_token: String,
+}
+
+/// `flowError`: an error kept for the error page of browser flows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FlowError {
+    pub id: Uuid,
+    pub error: Value,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// `successfulCodeExchangeResponse`: the session a native app's flow ended with, and its token.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SuccessfulCodeExchange {
+    pub session: Session,
+    pub session_token: String,
 }

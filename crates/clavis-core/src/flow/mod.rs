@@ -6,6 +6,8 @@
 //! caller's session, node order, single use, sessions and hooks. See
 //! `docs/design/strategies.md`.
 
+pub mod errors;
+pub mod exchange;
 pub mod keeper;
 pub mod login;
 pub mod method;

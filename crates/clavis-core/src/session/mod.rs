@@ -113,6 +113,12 @@ pub trait SessionStore: Send + Sync {
     /// Writes a still-active session's assurance level, methods, authentication time and
     /// expiry (after a refresh or step-up); false when the session is no longer active.
     async fn update_session_authentication(&self, session: &Session) -> Result<bool, StorageError>;
+    /// Replaces an active session's token digest; false when the session is not active.
+    async fn replace_session_token(
+        &self,
+        id: SessionId,
+        token: &TokenDigest,
+    ) -> Result<bool, StorageError>;
     /// Deactivates every active session of `identity` but `keep`; returns how many.
     async fn revoke_sessions_except(
         &self,
@@ -229,6 +235,27 @@ impl SessionService {
         } else {
             Err(CoreError::NoActiveSession)
         }
+    }
+
+    /// Gives an active session a new token (the old one stops working); used when a session
+    /// created in a browser is handed to a native app.
+    pub async fn reissue_token(
+        &self,
+        id: SessionId,
+    ) -> Result<(Authenticated, BearerToken), CoreError> {
+        let token = BearerToken::new(format!(
+            "{SESSION_TOKEN_PREFIX}{}",
+            alphanumeric(self.rng.as_ref(), 32)
+        ));
+        if !self
+            .sessions
+            .replace_session_token(id, &token.digest())
+            .await?
+        {
+            return Err(CoreError::NoActiveSession);
+        }
+        let caller = self.authenticate(&token).await?;
+        Ok((caller, token))
     }
 
     /// The session a token stands for, if it is usable and its identity is active.

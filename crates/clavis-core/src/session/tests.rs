@@ -143,6 +143,21 @@ impl SessionStore for Memory {
         }
     }
 
+    async fn replace_session_token(
+        &self,
+        id: SessionId,
+        token: &TokenDigest,
+    ) -> Result<bool, StorageError> {
+        let mut sessions = self.sessions.lock().unwrap();
+        match sessions.iter_mut().find(|(s, _)| s.id == id && s.active) {
+            Some((_, digest)) => {
+                *digest = token.clone();
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+
     async fn revoke_sessions_except(
         &self,
         identity: IdentityId,

@@ -116,19 +116,45 @@ pub fn return_destination(state: &HttpState, return_to: Option<&str>) -> String 
         .unwrap_or_else(|| state.settings.ui.default_return.to_string())
 }
 
-/// Errors a plain browser form can recover from by being sent somewhere: an expired browser
-/// flow goes to its replacement in the UI. Everything else stays an error answer.
-pub fn browser_recovery(
+/// How a self-service error reaches a plain browser form (a request that is not JSON and
+/// carries cookies or `Origin`): an expired browser flow goes to its replacement in the UI;
+/// every other error is kept and the browser goes to the error page with its id. JSON callers
+/// and native apps get the error itself.
+pub async fn browser_recovery(
+    req: &HttpRequest,
+    state: &HttpState,
     error: ApiError,
-    json: bool,
     ui_page: &url::Url,
 ) -> Result<HttpResponse, ApiError> {
+    if browser::wants_json(req) || !body::from_browser(req) {
+        return Err(error);
+    }
     match &error {
         ApiError::Core(CoreError::FlowExpired {
             use_flow_id: Some(id),
             browser: true,
             ..
-        }) if !json => Ok(see_other(&browser::ui_with_flow(ui_page, id))),
-        _ => Err(error),
+        }) => Ok(see_other(&browser::ui_with_flow(ui_page, id))),
+        _ => to_error_page(state, error).await,
+    }
+}
+
+/// Keeps `error` and sends the browser to the error page with its id; when the error cannot
+/// be kept, the error itself is the answer.
+pub async fn to_error_page(state: &HttpState, error: ApiError) -> Result<HttpResponse, ApiError> {
+    let Ok(body) = serde_json::to_value(error.envelope().error) else {
+        return Err(error);
+    };
+    match state.flow_errors.record(body).await {
+        Ok(kept) => {
+            let mut page = state.settings.ui.error.clone();
+            page.query_pairs_mut()
+                .append_pair("id", &kept.id.to_string());
+            Ok(see_other(page.as_str()))
+        }
+        Err(record_error) => {
+            tracing::error!(error = %record_error, "could not keep a self-service error");
+            Err(error)
+        }
     }
 }

@@ -2,7 +2,7 @@
 
 use super::flows::{
     FlowParam, IdParam, browser_recovery, flow_id, optional_session, request_facts, request_url,
-    requested_aal, return_destination, see_other,
+    requested_aal, return_destination, see_other, to_error_page,
 };
 use crate::body;
 use crate::browser;
@@ -37,6 +37,7 @@ struct CreateQuery {
     refresh: Option<bool>,
     aal: Option<String>,
     return_to: Option<String>,
+    return_session_token_exchange_code: Option<bool>,
 }
 
 fn new_login(
@@ -64,10 +65,15 @@ async fn login_create_api(
     let mut new = new_login(&req, &state, &query, FlowType::Api)?;
     new.session = optional_session(&req, &state).await;
     let flow = state.login.create(new).await?;
-    Ok(HttpResponse::Ok().json(present::login_flow(&flow)))
+    let mut wire = present::login_flow(&flow);
+    if query.return_session_token_exchange_code == Some(true) {
+        let code = state.exchanges.start(&flow).await?;
+        wire.session_token_exchange_code = Some(code.expose().to_owned());
+    }
+    Ok(HttpResponse::Ok().json(wire))
 }
 
-async fn login_create_browser(
+async fn login_create_browser_answer(
     state: web::Data<HttpState>,
     req: HttpRequest,
     query: web::Query<CreateQuery>,
@@ -117,7 +123,7 @@ async fn login_get(
     Ok(HttpResponse::Ok().json(present::login_flow(&flow)))
 }
 
-async fn login_submit(
+async fn login_submit_answer(
     state: web::Data<HttpState>,
     req: HttpRequest,
     query: web::Query<FlowParam>,
@@ -130,7 +136,7 @@ async fn login_submit(
     let facts = request_facts(&req, &state, &body);
     let result = match state.login.submit(id, &body, session, facts).await {
         Ok(result) => result,
-        Err(error) => return browser_recovery(error.into(), json, &state.settings.ui.login),
+        Err(error) => return Err(error.into()),
     };
     let base = &state.settings.public_base_url;
     match result {
@@ -180,5 +186,28 @@ async fn login_submit(
             Ok(see_other(&url))
         }
         LoginResult::Redirect { url, .. } => Err(ApiError::LocationChange(url)),
+    }
+}
+
+async fn login_create_browser(
+    state: web::Data<HttpState>,
+    req: HttpRequest,
+    query: web::Query<CreateQuery>,
+) -> Result<HttpResponse, ApiError> {
+    match login_create_browser_answer(state.clone(), req.clone(), query).await {
+        Err(error) if !browser::wants_json(&req) => to_error_page(&state, error).await,
+        answer => answer,
+    }
+}
+
+async fn login_submit(
+    state: web::Data<HttpState>,
+    req: HttpRequest,
+    query: web::Query<FlowParam>,
+    bytes: Bytes,
+) -> Result<HttpResponse, ApiError> {
+    match login_submit_answer(state.clone(), req.clone(), query, bytes).await {
+        Err(error) => browser_recovery(&req, &state, error, &state.settings.ui.login).await,
+        answer => answer,
     }
 }

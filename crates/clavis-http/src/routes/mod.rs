@@ -1,5 +1,6 @@
 //! Route tables and handlers, one module per resource.
 
+pub mod errors;
 mod flows;
 pub mod health;
 pub mod login;
@@ -22,6 +23,7 @@ pub fn public(cfg: &mut ServiceConfig) {
     registration::configure(cfg);
     settings::configure(cfg);
     logout::configure(cfg);
+    errors::configure(cfg);
 }
 
 /// Every route of the admin listener, in registration order.

@@ -3,7 +3,7 @@
 
 use super::flows::{
     FlowParam, IdParam, browser_recovery, flow_id, optional_session, request_facts, request_url,
-    return_destination, see_other,
+    return_destination, see_other, to_error_page,
 };
 use crate::body;
 use crate::browser;
@@ -41,6 +41,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 #[derive(Debug, Deserialize)]
 struct CreateQuery {
     return_to: Option<String>,
+    return_session_token_exchange_code: Option<bool>,
 }
 
 async fn registration_create_api(
@@ -58,10 +59,15 @@ async fn registration_create_api(
             csrf_token: None,
         })
         .await?;
-    Ok(HttpResponse::Ok().json(present::registration_flow(&flow)))
+    let mut wire = present::registration_flow(&flow);
+    if query.return_session_token_exchange_code == Some(true) {
+        let code = state.exchanges.start(&flow).await?;
+        wire.session_token_exchange_code = Some(code.expose().to_owned());
+    }
+    Ok(HttpResponse::Ok().json(wire))
 }
 
-async fn registration_create_browser(
+async fn registration_create_browser_answer(
     state: web::Data<HttpState>,
     req: HttpRequest,
     query: web::Query<CreateQuery>,
@@ -118,7 +124,7 @@ async fn registration_get(
     Ok(HttpResponse::Ok().json(present::registration_flow(&flow)))
 }
 
-async fn registration_submit(
+async fn registration_submit_answer(
     state: web::Data<HttpState>,
     req: HttpRequest,
     query: web::Query<FlowParam>,
@@ -131,7 +137,7 @@ async fn registration_submit(
     let facts = request_facts(&req, &state, &body);
     let result = match state.registration.submit(id, &body, session, facts).await {
         Ok(result) => result,
-        Err(error) => return browser_recovery(error.into(), json, &state.settings.ui.registration),
+        Err(error) => return Err(error.into()),
     };
     let base = &state.settings.public_base_url;
     match result {
@@ -201,5 +207,28 @@ async fn registration_submit(
             Ok(see_other(&url))
         }
         RegistrationResult::Redirect { url, .. } => Err(ApiError::LocationChange(url)),
+    }
+}
+
+async fn registration_create_browser(
+    state: web::Data<HttpState>,
+    req: HttpRequest,
+    query: web::Query<CreateQuery>,
+) -> Result<HttpResponse, ApiError> {
+    match registration_create_browser_answer(state.clone(), req.clone(), query).await {
+        Err(error) if !browser::wants_json(&req) => to_error_page(&state, error).await,
+        answer => answer,
+    }
+}
+
+async fn registration_submit(
+    state: web::Data<HttpState>,
+    req: HttpRequest,
+    query: web::Query<FlowParam>,
+    bytes: Bytes,
+) -> Result<HttpResponse, ApiError> {
+    match registration_submit_answer(state.clone(), req.clone(), query, bytes).await {
+        Err(error) => browser_recovery(&req, &state, error, &state.settings.ui.registration).await,
+        answer => answer,
     }
 }

@@ -1,4 +1,5 @@
-//! `/sessions/whoami` and the caller's own sessions: list, revoke others, revoke one.
+//! `/sessions/whoami`, the caller's own sessions (list, revoke others, revoke one), and the
+//! session-token exchange of native apps.
 
 use super::pagination::{PageQuery, next_link};
 use crate::error::ApiError;
@@ -6,7 +7,9 @@ use crate::present;
 use crate::session_token;
 use crate::state::HttpState;
 use actix_web::{HttpRequest, HttpResponse, web};
+use clavis_core::secret::BearerToken;
 use clavis_types::SessionId;
+use clavis_types::flow::SuccessfulCodeExchange;
 use clavis_types::session::RevokedSessionsCount;
 use uuid::Uuid;
 
@@ -18,7 +21,44 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(web::get().to(sessions_list))
                 .route(web::delete().to(sessions_revoke_others)),
         )
+        .route(
+            "/sessions/token-exchange",
+            web::get().to(sessions_token_exchange),
+        )
         .route("/sessions/{id}", web::delete().to(sessions_revoke_one));
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct ExchangeQuery {
+    init_code: Option<String>,
+    return_to_code: Option<String>,
+}
+
+async fn sessions_token_exchange(
+    state: web::Data<HttpState>,
+    query: web::Query<ExchangeQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let code = |value: &Option<String>, name: &str| {
+        value
+            .as_deref()
+            .filter(|v| !v.is_empty())
+            .map(BearerToken::new)
+            .ok_or_else(|| {
+                ApiError::BadRequest(format!("the `{name}` query parameter is required"))
+            })
+    };
+    let init = code(&query.init_code, "init_code")?;
+    let return_to = code(&query.return_to_code, "return_to_code")?;
+    let (caller, token) = state.exchanges.redeem(&init, &return_to).await?;
+    Ok(HttpResponse::Ok().json(SuccessfulCodeExchange {
+        session: present::session(
+            &caller.session,
+            Some(&caller.identity),
+            &state.settings.public_base_url,
+            state.clock.now(),
+        ),
+        session_token: token.expose().to_owned(),
+    }))
 }
 
 const IDENTITY_HEADER: &str = "X-Kratos-Authenticated-Identity-Id";

@@ -4,6 +4,7 @@
 
 use super::flows::{
     FlowParam, IdParam, browser_recovery, flow_id, request_facts, request_url, see_other,
+    to_error_page,
 };
 use crate::body;
 use crate::browser;
@@ -107,7 +108,7 @@ async fn settings_create_api(
     )))
 }
 
-async fn settings_create_browser(
+async fn settings_create_browser_answer(
     state: web::Data<HttpState>,
     req: HttpRequest,
     query: web::Query<CreateQuery>,
@@ -164,7 +165,7 @@ async fn settings_get(
     )))
 }
 
-async fn settings_submit(
+async fn settings_submit_answer(
     state: web::Data<HttpState>,
     req: HttpRequest,
     query: web::Query<FlowParam>,
@@ -192,7 +193,7 @@ async fn settings_submit(
                 Ok(see_other(&url))
             };
         }
-        Err(error) => return browser_recovery(error.into(), json, &state.settings.ui.settings),
+        Err(error) => return Err(error.into()),
     };
     let base = &state.settings.public_base_url;
     let ui_page = |flow: FlowId| browser::ui_with_flow(&state.settings.ui.settings, flow);
@@ -233,5 +234,28 @@ async fn settings_submit(
             Ok(see_other(&url))
         }
         SettingsResult::Redirect { url, .. } => Err(ApiError::LocationChange(url)),
+    }
+}
+
+async fn settings_create_browser(
+    state: web::Data<HttpState>,
+    req: HttpRequest,
+    query: web::Query<CreateQuery>,
+) -> Result<HttpResponse, ApiError> {
+    match settings_create_browser_answer(state.clone(), req.clone(), query).await {
+        Err(error) if !browser::wants_json(&req) => to_error_page(&state, error).await,
+        answer => answer,
+    }
+}
+
+async fn settings_submit(
+    state: web::Data<HttpState>,
+    req: HttpRequest,
+    query: web::Query<FlowParam>,
+    bytes: Bytes,
+) -> Result<HttpResponse, ApiError> {
+    match settings_submit_answer(state.clone(), req.clone(), query, bytes).await {
+        Err(error) => browser_recovery(&req, &state, error, &state.settings.ui.settings).await,
+        answer => answer,
     }
 }

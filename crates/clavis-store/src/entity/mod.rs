@@ -6,6 +6,8 @@ pub mod identity_credential_identifiers;
 pub mod identity_credentials;
 pub mod identity_recovery_addresses;
 pub mod identity_verifiable_addresses;
+pub mod selfservice_errors;
 pub mod selfservice_flows;
 pub mod session_devices;
+pub mod session_token_exchanges;
 pub mod sessions;
