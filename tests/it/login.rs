@@ -19,6 +19,7 @@ db_tests!(
     login_api_expired_flow_answers_410_with_replacement,
     login_api_concurrent_submits_issue_one_session,
     login_api_completed_flow_cannot_be_replayed,
+    login_api_upgrades_imported_bcrypt_hash_to_argon2id,
 );
 
 fn credentials(identifier: &str, password: &str) -> Value {
@@ -276,5 +277,33 @@ async fn login_api_completed_flow_cannot_be_replayed(srv: TestServer) {
     let (status, answer) = submit(&srv, &flow, &body).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(answer.get("session_token").is_none());
+    srv.stop().await;
+}
+
+async fn login_api_upgrades_imported_bcrypt_hash_to_argon2id(srv: TestServer) {
+    let hash = bcrypt::hash("imported passphrase", 4).unwrap();
+    let identity = srv
+        .create_identity_with_password_hash("imported@example.org", &hash)
+        .await;
+    let flow = create_flow(&srv, "login").await;
+    let (status, answer) = submit(
+        &srv,
+        &flow,
+        &credentials("imported@example.org", "imported passphrase"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    let upgraded = srv.password_hash(&identity).await.unwrap();
+    assert!(upgraded.starts_with("$argon2id$"), "{upgraded}");
+    let flow = create_flow(&srv, "login").await;
+    let (status, _) = submit(
+        &srv,
+        &flow,
+        &credentials("imported@example.org", "imported passphrase"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "the upgraded hash verifies");
+    let current = srv.password_hash(&identity).await.unwrap();
+    assert_eq!(current, upgraded, "a current hash is left alone");
     srv.stop().await;
 }

@@ -15,6 +15,7 @@ db_tests!(
     registration_api_invalid_email_answers_400_on_the_field,
     registration_api_short_password_answers_400_with_4000032_and_keeps_traits,
     registration_api_password_like_identifier_answers_4000031,
+    registration_api_breached_password_answers_4000034,
     registration_api_duplicate_email_answers_400_with_4000007,
     registration_api_unknown_method_answers_4010003,
     registration_api_with_origin_header_is_refused,
@@ -168,6 +169,16 @@ async fn registration_api_password_like_identifier_answers_4000031(srv: TestServ
     .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(node_message_ids(&answer, "password"), [4000031]);
+    srv.stop().await;
+}
+
+async fn registration_api_breached_password_answers_4000034(srv: TestServer) {
+    let flow = create_flow(&srv, "registration").await;
+    for common in ["iloveyou", "Password1", "qwertyuiop"] {
+        let (status, answer) = submit(&srv, &flow, &body("breach@example.org", common)).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{common}");
+        assert_eq!(node_message_ids(&answer, "password"), [4000034], "{common}");
+    }
     srv.stop().await;
 }
 

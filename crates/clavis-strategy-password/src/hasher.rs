@@ -87,6 +87,18 @@ impl PasswordHasher {
             .map_err(|e| HashError::Hashing(e.to_string()))
     }
 
+    /// Whether `hash` is argon2id with the configured costs; anything else (bcrypt, argon2i,
+    /// older costs) is upgraded at the next successful login.
+    pub fn is_current(&self, hash: &str) -> bool {
+        let prefix = format!(
+            "$argon2id$v=19$m={},t={},p={}$",
+            self.params.m_cost(),
+            self.params.t_cost(),
+            self.params.p_cost()
+        );
+        hash.starts_with(&prefix)
+    }
+
     /// An argon2id PHC string for `password`.
     pub async fn hash(self: &Arc<Self>, password: &Password) -> Result<String, HashError> {
         let permit = self
@@ -184,6 +196,17 @@ mod tests {
                 .await
                 .unwrap()
         );
+    }
+
+    #[tokio::test]
+    async fn only_argon2id_with_the_configured_costs_is_current() {
+        let hasher = cheap();
+        let hash = hasher.hash(&Password::new("pw".into())).await.unwrap();
+        assert!(hasher.is_current(&hash));
+        let costlier = hash.replace("m=64,", "m=128,");
+        assert!(!hasher.is_current(&costlier));
+        assert!(!hasher.is_current(&bcrypt::hash("pw", 4).unwrap()));
+        assert!(!hasher.is_current(&hash.replace("$argon2id$", "$argon2i$")));
     }
 
     #[tokio::test]

@@ -6,6 +6,7 @@
 //! pool under a concurrency limit, and spends the same hashing time on unknown identifiers as on
 //! wrong passwords. It never touches HTTP, sessions or storage beyond its ports.
 
+pub mod breached;
 pub mod credential;
 pub mod hasher;
 mod login;

@@ -1,4 +1,5 @@
-//! Password login: find the identity by identifier, verify the hash, report the factor.
+//! Password login: find the identity by identifier, verify the hash, report the factor, and
+//! ask for an upgrade when the stored hash is not argon2id with the configured costs.
 
 use crate::credential::PasswordConfig;
 use crate::hasher::Password;
@@ -8,7 +9,7 @@ use async_trait::async_trait;
 use clavis_core::CoreError;
 use clavis_core::flow::Step;
 use clavis_core::flow::method::{FieldMessage, LoginContext, LoginMethod, Outcome};
-use clavis_core::identity::CredentialKind;
+use clavis_core::identity::{CredentialKind, IdentityChange};
 use clavis_types::message;
 use clavis_types::session::Aal;
 use clavis_types::ui::Node;
@@ -71,13 +72,11 @@ impl LoginMethod for PasswordMethod {
             .as_ref()
             .and_then(|i| i.credentials.get(&CredentialKind::Password))
             .and_then(|c| serde_json::from_value::<PasswordConfig>(c.config.clone()).ok());
+        let password = Password::new(password);
         let matched = self
             .deps
             .hasher
-            .verify(
-                &Password::new(password),
-                stored.as_ref().map(PasswordConfig::hash),
-            )
+            .verify(&password, stored.as_ref().map(PasswordConfig::hash))
             .await
             .map_err(|e| CoreError::Internal(e.to_string()))?;
         match identity {
@@ -87,17 +86,41 @@ impl LoginMethod for PasswordMethod {
                         messages: vec![FieldMessage::global(message::identity_disabled())],
                     });
                 }
+                let upgrade = match &stored {
+                    Some(stored) if !self.deps.hasher.is_current(stored.hash()) => {
+                        Some(self.upgrade(&password).await?)
+                    }
+                    _ => None,
+                };
                 Ok(Outcome::Authenticated {
                     identity: identity.id,
                     aal: Aal::Aal1,
                     provider: None,
-                    upgrade: None,
+                    upgrade,
                 })
             }
             _ => Ok(Outcome::Rejected {
                 messages: vec![FieldMessage::global(message::invalid_credentials())],
             }),
         }
+    }
+}
+
+impl PasswordMethod {
+    /// The password hashed with the current algorithm and costs, as a credential change.
+    async fn upgrade(&self, password: &Password) -> Result<IdentityChange, CoreError> {
+        let hashed_password = self
+            .deps
+            .hasher
+            .hash(password)
+            .await
+            .map_err(|e| CoreError::Internal(e.to_string()))?;
+        let config = serde_json::to_value(PasswordConfig::V1 { hashed_password })
+            .map_err(|e| CoreError::Internal(e.to_string()))?;
+        Ok(IdentityChange {
+            credentials: vec![(CredentialKind::Password, config)],
+            ..IdentityChange::default()
+        })
     }
 }
 

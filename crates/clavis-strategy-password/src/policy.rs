@@ -1,6 +1,8 @@
 //! Password rules after NIST SP 800-63B: a minimum length, long passwords allowed, no
-//! composition rules, and nothing too close to the identifier.
+//! composition rules, nothing too close to the identifier, and nothing on the offline list of
+//! breached passwords.
 
+use crate::breached::BreachedPasswords;
 use clavis_core::flow::method::FieldMessage;
 use clavis_types::message;
 
@@ -10,6 +12,8 @@ pub struct PasswordPolicy {
     pub min_length: usize,
     pub max_length: usize,
     pub identifier_similarity_check: bool,
+    /// Refuse passwords on the embedded list of the 100,000 most common breached passwords.
+    pub breached_check: bool,
 }
 
 impl Default for PasswordPolicy {
@@ -18,6 +22,7 @@ impl Default for PasswordPolicy {
             min_length: 8,
             max_length: 1024,
             identifier_similarity_check: true,
+            breached_check: true,
         }
     }
 }
@@ -46,6 +51,9 @@ impl PasswordPolicy {
                 "password",
                 message::password_too_similar(),
             ));
+        }
+        if self.breached_check && BreachedPasswords::embedded().contains(password) {
+            return Some(FieldMessage::on("password", message::password_breached()));
         }
         None
     }
@@ -135,6 +143,18 @@ mod tests {
                 .check("correct horse battery staple", &email)
                 .is_none()
         );
+    }
+
+    #[test]
+    fn breached_passwords_are_refused_unless_the_check_is_off() {
+        let policy = PasswordPolicy::default();
+        assert_eq!(policy.check("iloveyou", &[]).unwrap().message.id, 4000034);
+        assert_eq!(policy.check("Password1", &[]).unwrap().message.id, 4000034);
+        let lenient = PasswordPolicy {
+            breached_check: false,
+            ..PasswordPolicy::default()
+        };
+        assert!(lenient.check("iloveyou", &[]).is_none());
     }
 
     #[test]

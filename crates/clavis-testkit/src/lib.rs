@@ -12,7 +12,7 @@ pub use clavis_server::config::{Config, SchemaSource};
 pub use clavis_store::testing::{Engine, POSTGRES_ENV, TestDatabase};
 pub use clock::FakeClock;
 
-use clavis_core::identity::{Identity, NewIdentity};
+use clavis_core::identity::{CredentialKind, Identity, NewIdentity};
 use clavis_core::session::{DeviceInfo, Session};
 use clavis_core::{CoreError, OsRng};
 use clavis_server::app::{Running, Runtime, Services};
@@ -154,6 +154,40 @@ impl TestServer {
                 credentials: Vec::new(),
             })
             .await
+    }
+
+    /// Creates an identity whose password credential holds `hash` (argon2 or bcrypt), as an
+    /// import from another system would.
+    pub async fn create_identity_with_password_hash(&self, email: &str, hash: &str) -> Identity {
+        self.services()
+            .identities
+            .create(NewIdentity {
+                schema_id: None,
+                traits: json!({ "email": email }),
+                state: IdentityState::Active,
+                metadata_public: None,
+                metadata_admin: None,
+                credentials: vec![(
+                    CredentialKind::Password,
+                    json!({"v": "1", "hashed_password": hash}),
+                )],
+            })
+            .await
+            .unwrap_or_else(|e| fail(&format!("cannot create identity {email}: {e}")))
+    }
+
+    /// The stored password hash of an identity, if it has a password.
+    pub async fn password_hash(&self, identity: &Identity) -> Option<String> {
+        let stored = self
+            .services()
+            .identities
+            .get(identity.id)
+            .await
+            .unwrap_or_else(|e| fail(&format!("cannot read identity {}: {e}", identity.id)));
+        stored
+            .credentials
+            .get(&CredentialKind::Password)
+            .and_then(|c| c.config["hashed_password"].as_str().map(str::to_owned))
     }
 
     /// Issues an aal1 password session for `identity`; returns the session and its token.
