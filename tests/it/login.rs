@@ -307,3 +307,49 @@ async fn login_api_upgrades_imported_bcrypt_hash_to_argon2id(srv: TestServer) {
     assert_eq!(current, upgraded, "a current hash is left alone");
     srv.stop().await;
 }
+
+mod login_revoke_active_sessions_hook_ends_other_sessions {
+    #[tokio::test]
+    async fn sqlite() {
+        super::revoke_active_sessions_hook(clavis_testkit::Engine::Sqlite).await;
+    }
+    #[tokio::test]
+    async fn postgres() {
+        super::revoke_active_sessions_hook(clavis_testkit::Engine::Postgres).await;
+    }
+}
+
+async fn revoke_active_sessions_hook(engine: clavis_testkit::Engine) {
+    use clavis_testkit::{AfterHooks, Hook, HookName};
+    let Some(started) = TestServer::start_with(engine, |config| {
+        config.selfservice.flows.login.after = AfterHooks {
+            hooks: vec![Hook {
+                hook: HookName::RevokeActiveSessions,
+            }],
+            methods: Default::default(),
+        };
+    })
+    .await
+    else {
+        return;
+    };
+    let srv = started.unwrap();
+    let registered = register(&srv, "single@example.org", "correct horse battery").await;
+    let first = registered["session_token"].as_str().unwrap().to_owned();
+    let flow = create_flow(&srv, "login").await;
+    let (status, answer) = submit(
+        &srv,
+        &flow,
+        &credentials("single@example.org", "correct horse battery"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    let second = answer["session_token"].as_str().unwrap();
+    assert_eq!(whoami(&srv, second).await.0, StatusCode::OK);
+    assert_eq!(
+        whoami(&srv, &first).await.0,
+        StatusCode::UNAUTHORIZED,
+        "the earlier session was revoked"
+    );
+    srv.stop().await;
+}

@@ -195,6 +195,7 @@ pub async fn start(config: Config, runtime: Runtime) -> Result<Running, StartErr
         runtime.clock.clone(),
         runtime.rng.clone(),
         flow_settings(config.selfservice.flows.login.lifespan.0),
+        config.selfservice.flows.login.after.to_core(),
     );
     let settings_flows = SettingsEngine::new(
         methods.clone(),
@@ -221,7 +222,7 @@ pub async fn start(config: Config, runtime: Runtime) -> Result<Running, StartErr
         runtime.rng.clone(),
         flow_settings(config.selfservice.flows.registration.lifespan.0),
         RegistrationSettings {
-            issue_session: config.registration_issues_session(),
+            after: config.registration_after_hooks(),
         },
     );
     let exchanges = TokenExchanges::new(

@@ -8,7 +8,7 @@
 mod clock;
 
 pub use clavis_server::StartError;
-pub use clavis_server::config::{Config, SchemaSource};
+pub use clavis_server::config::{AfterHooks, Config, Hook, HookName, SchemaSource};
 pub use clavis_store::testing::{Engine, POSTGRES_ENV, TestDatabase};
 pub use clock::FakeClock;
 
@@ -54,6 +54,7 @@ pub fn test_config(database: &TestDatabase) -> Config {
         hooks: vec![clavis_server::config::Hook {
             hook: clavis_server::config::HookName::Session,
         }],
+        methods: Default::default(),
     });
     config
 }

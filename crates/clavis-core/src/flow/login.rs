@@ -1,6 +1,7 @@
 //! The login engine: creates login flows, hands submissions to the named method and turns its
 //! outcome into a session.
 
+use super::hooks::{AfterHooks, Hook};
 use super::keeper::{Draft, FlowKeeper, expired};
 use super::method::{FieldMessage, LoginContext, MethodRegistry, Outcome};
 use super::{Flow, FlowKind, FlowSettings, FlowState, FlowStore, RequestFacts, Step, nodes};
@@ -57,10 +58,12 @@ pub struct LoginEngine {
     identities: IdentityService,
     sessions: SessionService,
     clock: Arc<dyn Clock>,
+    after: AfterHooks,
 }
 
 impl LoginEngine {
-    /// Builds the engine over its ports.
+    /// Builds the engine over its ports; `after` is `selfservice.flows.login.after`.
+    #[allow(clippy::too_many_arguments)] // one argument per port; a struct would only rename them
     pub fn new(
         methods: MethodRegistry,
         flows: Arc<dyn FlowStore>,
@@ -69,6 +72,7 @@ impl LoginEngine {
         clock: Arc<dyn Clock>,
         rng: Arc<dyn Rng>,
         settings: FlowSettings,
+        after: AfterHooks,
     ) -> Self {
         let keeper = FlowKeeper::new(FlowKind::Login, flows, clock.clone(), rng, settings);
         Self {
@@ -77,6 +81,7 @@ impl LoginEngine {
             identities,
             sessions,
             clock,
+            after,
         }
     }
 
@@ -261,6 +266,9 @@ impl LoginEngine {
                         (session, Some(token))
                     }
                 };
+                if self.after.runs(method.id(), Hook::RevokeActiveSessions) {
+                    self.sessions.revoke_others(&session).await?;
+                }
                 Ok(LoginResult::LoggedIn {
                     flow,
                     session,

@@ -8,6 +8,7 @@
 
 pub mod errors;
 pub mod exchange;
+pub mod hooks;
 pub mod keeper;
 pub mod login;
 pub mod method;

@@ -1,6 +1,7 @@
 //! The registration engine: trait fields from the identity schema, the named method's
 //! credentials, one identity per flow, and the `session` hook.
 
+use super::hooks::{AfterHooks, Hook};
 use super::keeper::{Draft, FlowKeeper, expired};
 use super::method::{FieldMessage, MethodRegistry, Outcome, RegistrationContext};
 use super::traits_form::{trait_nodes, violation_message};
@@ -20,10 +21,10 @@ use serde_json::{Value, json};
 use std::sync::Arc;
 
 /// Registration policy from the configuration.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RegistrationSettings {
-    /// The `session` hook: sign the new identity in right away.
-    pub issue_session: bool,
+    /// `selfservice.flows.registration.after`; the `session` hook signs the new identity in.
+    pub after: AfterHooks,
 }
 
 /// How a registration flow is requested.
@@ -288,7 +289,7 @@ impl RegistrationEngine {
             }
         };
         flow.state = FlowState::PassedChallenge;
-        let session = if self.registration.issue_session {
+        let session = if self.registration.after.runs(&method.method, Hook::Session) {
             Some(self.sessions.issue(&identity, vec![method], device).await?)
         } else {
             None

@@ -15,6 +15,7 @@ pub use schemas::{SchemaSourceError, load_schema_documents};
 
 use chrono::TimeDelta;
 use serde::{Deserialize, Deserializer};
+use std::collections::BTreeMap;
 
 /// The whole configuration, as written by the operator.
 #[derive(Debug, Clone, Deserialize, PartialEq, Default)]
@@ -334,6 +335,8 @@ pub struct LoginFlowConfig {
     pub lifespan: GoDuration,
     /// The page that renders login flows; defaults to `<public>/ui/login`.
     pub ui_url: Option<url::Url>,
+    /// Hooks after a successful login (`revoke_active_sessions`).
+    pub after: AfterHooks,
 }
 
 impl Default for LoginFlowConfig {
@@ -341,6 +344,7 @@ impl Default for LoginFlowConfig {
         Self {
             lifespan: GoDuration(TimeDelta::hours(1)),
             ui_url: None,
+            after: AfterHooks::default(),
         }
     }
 }
@@ -366,10 +370,21 @@ impl Default for RegistrationFlowConfig {
     }
 }
 
-/// `after: {hooks: [...]}`.
+/// `after: {hooks: [...], <method>: {hooks: [...]}}`: a method's own list replaces the
+/// flow's list.
+#[derive(Debug, Clone, Deserialize, PartialEq, Default)]
+#[serde(default)]
+pub struct AfterHooks {
+    pub hooks: Vec<Hook>,
+    /// Lists of single methods, by method id (`password`, `code`, ...).
+    #[serde(flatten)]
+    pub methods: BTreeMap<String, MethodHooks>,
+}
+
+/// `after.<method>`.
 #[derive(Debug, Clone, Deserialize, PartialEq, Default)]
 #[serde(deny_unknown_fields, default)]
-pub struct AfterHooks {
+pub struct MethodHooks {
     pub hooks: Vec<Hook>,
 }
 
@@ -384,16 +399,86 @@ pub struct Hook {
 #[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub enum HookName {
-    /// Sign the new identity in right after registration.
+    /// Registration: sign the new identity in right away.
     Session,
+    /// Login: end every other session of the identity.
+    RevokeActiveSessions,
+}
+
+impl HookName {
+    fn core(self) -> clavis_core::flow::hooks::Hook {
+        match self {
+            HookName::Session => clavis_core::flow::hooks::Hook::Session,
+            HookName::RevokeActiveSessions => clavis_core::flow::hooks::Hook::RevokeActiveSessions,
+        }
+    }
+}
+
+/// The method ids a per-method hook list may name.
+const METHOD_IDS: &[&str] = &[
+    "password",
+    "profile",
+    "code",
+    "totp",
+    "lookup_secret",
+    "webauthn",
+    "passkey",
+    "oidc",
+];
+
+impl AfterHooks {
+    /// The hooks in the engine's terms.
+    pub fn to_core(&self) -> clavis_core::flow::hooks::AfterHooks {
+        let list = |hooks: &[Hook]| hooks.iter().map(|h| h.hook.core()).collect();
+        clavis_core::flow::hooks::AfterHooks {
+            default: list(&self.hooks),
+            by_method: self
+                .methods
+                .iter()
+                .map(|(method, m)| (method.clone(), list(&m.hooks)))
+                .collect(),
+        }
+    }
+
+    /// Refuses unknown method names and hooks that do not belong to the flow at `key`.
+    fn validate(&self, key: &str, allowed: &[HookName]) -> Result<(), ConfigError> {
+        if let Some(method) = self
+            .methods
+            .keys()
+            .find(|m| !METHOD_IDS.contains(&m.as_str()))
+        {
+            return Err(ConfigError::Invalid {
+                key: format!("{key}.{method}"),
+                problem: format!("is no method; expected one of {}", METHOD_IDS.join(", ")),
+            });
+        }
+        let lists = std::iter::once((key.to_owned(), &self.hooks)).chain(
+            self.methods
+                .iter()
+                .map(|(method, m)| (format!("{key}.{method}"), &m.hooks)),
+        );
+        for (at, hooks) in lists {
+            if let Some(hook) = hooks.iter().find(|h| !allowed.contains(&h.hook)) {
+                return Err(ConfigError::Invalid {
+                    key: format!("{at}.hooks"),
+                    problem: format!("`{}` cannot run here", hook.hook.core().as_str()),
+                });
+            }
+        }
+        Ok(())
+    }
 }
 
 impl Config {
-    /// Whether registration signs the new identity in (the `session` hook).
-    pub fn registration_issues_session(&self) -> bool {
+    /// The hooks after registration: as configured, else `[session]` in `--dev` and none
+    /// otherwise.
+    pub fn registration_after_hooks(&self) -> clavis_core::flow::hooks::AfterHooks {
         match &self.selfservice.flows.registration.after {
-            Some(after) => after.hooks.iter().any(|h| h.hook == HookName::Session),
-            None => self.dev,
+            Some(after) => after.to_core(),
+            None if self.dev => clavis_core::flow::hooks::AfterHooks::always(vec![
+                clavis_core::flow::hooks::Hook::Session,
+            ]),
+            None => clavis_core::flow::hooks::AfterHooks::default(),
         }
     }
 
@@ -430,6 +515,13 @@ impl Config {
             }
         }
         let flows = &self.selfservice.flows;
+        flows.login.after.validate(
+            "selfservice.flows.login.after",
+            &[HookName::RevokeActiveSessions],
+        )?;
+        if let Some(after) = &flows.registration.after {
+            after.validate("selfservice.flows.registration.after", &[HookName::Session])?;
+        }
         for (key, duration) in [
             ("session.lifespan", &self.session.lifespan),
             ("selfservice.flows.login.lifespan", &flows.login.lifespan),

@@ -274,3 +274,51 @@ fn schema_documents_load_from_file_and_base64() {
             .contains("file:// and base64://")
     );
 }
+
+#[test]
+fn after_hooks_per_flow_and_per_method() {
+    let file = yaml(
+        "selfservice:\n  flows:\n    login:\n      after:\n        hooks:\n          - hook: revoke_active_sessions\n        code:\n          hooks: []\n",
+    );
+    let config = load(&sources(Some(&file), &[], Overrides::default()))
+        .unwrap()
+        .config;
+    let hooks = config.selfservice.flows.login.after.to_core();
+    use clavis_core::flow::hooks::Hook;
+    assert!(hooks.runs("password", Hook::RevokeActiveSessions));
+    assert!(!hooks.runs("code", Hook::RevokeActiveSessions));
+    assert!(config.registration_after_hooks().default.is_empty());
+    let dev = Config {
+        dev: true,
+        ..config
+    };
+    assert!(
+        dev.registration_after_hooks()
+            .runs("password", Hook::Session)
+    );
+}
+
+#[test]
+fn after_hooks_in_the_wrong_flow_or_for_unknown_methods_are_refused() {
+    for (text, key) in [
+        (
+            "selfservice:\n  flows:\n    login:\n      after:\n        hooks:\n          - hook: session\n",
+            "selfservice.flows.login.after.hooks",
+        ),
+        (
+            "selfservice:\n  flows:\n    registration:\n      after:\n        password:\n          hooks:\n            - hook: revoke_active_sessions\n",
+            "selfservice.flows.registration.after.password.hooks",
+        ),
+        (
+            "selfservice:\n  flows:\n    login:\n      after:\n        carrier_pigeon:\n          hooks: []\n",
+            "selfservice.flows.login.after.carrier_pigeon",
+        ),
+    ] {
+        let file = yaml(text);
+        let err = load(&sources(Some(&file), &[], Overrides::default())).unwrap_err();
+        assert!(
+            matches!(err, ConfigError::Invalid { key: ref k, .. } if k == key),
+            "{key}: {err}"
+        );
+    }
+}
