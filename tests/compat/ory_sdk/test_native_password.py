@@ -112,3 +112,51 @@ def test_refresh_login_reauthenticates_the_same_identity(clavis):
     )
     result = api.update_login_flow(flow=flow.id, update_login_flow_body=body, x_session_token=token)
     assert result.session.identity.traits["email"] == email
+    assert result.session_token == token, "a refresh keeps the session and its token"
+    assert api.to_session(x_session_token=token).id == result.session.id
+
+
+def test_settings_password_change_and_profile_update(clavis):
+    api = frontend(clavis)
+    email = f"sdk-{uuid.uuid4().hex[:8]}@example.org"
+    token = register(api, email, "correct horse battery staple").session_token
+    flow = api.create_native_settings_flow(x_session_token=token)
+    assert isinstance(flow, ory.SettingsFlow)
+    assert flow.state == "show_form"
+    assert flow.identity.traits["email"] == email
+    names = [node.attributes.actual_instance.name for node in flow.ui.nodes]
+    assert "traits.email" in names and "password" in names
+
+    body = ory.UpdateSettingsFlowBody(
+        ory.UpdateSettingsFlowWithPasswordMethod(method="password", password="a fresh sdk passphrase")
+    )
+    done = api.update_settings_flow(flow=flow.id, update_settings_flow_body=body, x_session_token=token)
+    assert isinstance(done, ory.SettingsFlow)
+    assert done.state == "success"
+    assert [m.id for m in done.ui.messages] == [1050001]
+    assert login(api, email, "a fresh sdk passphrase").session.identity.traits["email"] == email
+
+    body = ory.UpdateSettingsFlowBody(
+        ory.UpdateSettingsFlowWithProfileMethod(
+            method="profile", traits={"email": email, "name": {"first": "Sdk"}}
+        )
+    )
+    again = api.get_settings_flow(id=flow.id, x_session_token=token)
+    done = api.update_settings_flow(flow=again.id, update_settings_flow_body=body, x_session_token=token)
+    assert done.identity.traits["name"]["first"] == "Sdk"
+
+
+def test_settings_refused_password_answers_the_flow_with_message_ids(clavis):
+    api = frontend(clavis)
+    email = f"sdk-{uuid.uuid4().hex[:8]}@example.org"
+    token = register(api, email, "correct horse battery staple").session_token
+    flow = api.create_native_settings_flow(x_session_token=token)
+    body = ory.UpdateSettingsFlowBody(
+        ory.UpdateSettingsFlowWithPasswordMethod(method="password", password="iloveyou")
+    )
+    with pytest.raises(BadRequestException) as refused:
+        api.update_settings_flow(flow=flow.id, update_settings_flow_body=body, x_session_token=token)
+    answer = ory.SettingsFlow.from_json(refused.value.body)
+    ids = [m.id for n in answer.ui.nodes for m in n.messages]
+    assert ids == [4000034]
+
