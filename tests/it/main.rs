@@ -19,4 +19,5 @@ mod registration;
 mod schemas;
 mod sessions;
 mod settings;
+mod snapshots;
 mod startup;
