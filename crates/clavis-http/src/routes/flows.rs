@@ -102,6 +102,36 @@ pub fn request_facts(
     }
 }
 
+/// The answer to creating a browser flow: the flow as JSON for single-page apps, else a 303 to
+/// the UI page that renders it; with the CSRF cookie when it is new.
+pub fn browser_flow_created(
+    json: bool,
+    body: &impl serde::Serialize,
+    ui_page: &url::Url,
+    id: FlowId,
+    csrf_cookie: Option<actix_web::cookie::Cookie<'static>>,
+) -> Result<HttpResponse, ApiError> {
+    let response = if json {
+        HttpResponse::Ok().json(body)
+    } else {
+        see_other(&browser::ui_with_flow(ui_page, id))
+    };
+    with_cookie(response, csrf_cookie.as_ref())
+}
+
+/// `response` with `cookie` added, when there is one.
+pub fn with_cookie(
+    mut response: HttpResponse,
+    cookie: Option<&actix_web::cookie::Cookie<'static>>,
+) -> Result<HttpResponse, ApiError> {
+    if let Some(cookie) = cookie {
+        response
+            .add_cookie(cookie)
+            .map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    }
+    Ok(response)
+}
+
 /// A 303 to `location`.
 pub fn see_other(location: &str) -> HttpResponse {
     HttpResponse::SeeOther()

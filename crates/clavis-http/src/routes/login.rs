@@ -1,8 +1,9 @@
 //! Login flows: native (`/api`), browser and single-page apps (`/browser`); read and submit.
 
 use super::flows::{
-    FlowParam, IdParam, browser_recovery, flow_id, optional_session, request_facts, request_url,
-    requested_aal, return_destination, see_other, to_error_page,
+    FlowParam, IdParam, browser_flow_created, browser_recovery, flow_id, optional_session,
+    request_facts, request_url, requested_aal, return_destination, see_other, to_error_page,
+    with_cookie,
 };
 use crate::body;
 use crate::browser;
@@ -97,17 +98,13 @@ async fn login_create_browser_answer(
         }
         Err(error) => return Err(error.into()),
     };
-    let mut response = if json {
-        HttpResponse::Ok().json(present::login_flow(&flow))
-    } else {
-        see_other(&browser::ui_with_flow(&state.settings.ui.login, flow.id))
-    };
-    if let Some(cookie) = csrf_cookie {
-        response
-            .add_cookie(&cookie)
-            .map_err(|e| ApiError::BadRequest(e.to_string()))?;
-    }
-    Ok(response)
+    browser_flow_created(
+        json,
+        &present::login_flow(&flow),
+        &state.settings.ui.login,
+        flow.id,
+        csrf_cookie,
+    )
 }
 
 async fn login_get(
@@ -166,7 +163,7 @@ async fn login_submit_answer(
             }
             let cookie = browser::session_cookie(&state, &token, session.expires_at);
             let destination = return_destination(&state, flow.return_to.as_deref());
-            let mut response = if json {
+            let response = if json {
                 HttpResponse::Ok().json(SuccessfulNativeLogin {
                     session: wire,
                     session_token: None,
@@ -177,10 +174,7 @@ async fn login_submit_answer(
             } else {
                 see_other(&destination)
             };
-            response
-                .add_cookie(&cookie)
-                .map_err(|e| ApiError::BadRequest(e.to_string()))?;
-            Ok(response)
+            with_cookie(response, Some(&cookie))
         }
         LoginResult::Redirect { flow, url } if flow.flow_type == FlowType::Browser && !json => {
             Ok(see_other(&url))

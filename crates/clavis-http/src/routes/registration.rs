@@ -2,8 +2,8 @@
 //! submit.
 
 use super::flows::{
-    FlowParam, IdParam, browser_recovery, flow_id, optional_session, request_facts, request_url,
-    return_destination, see_other, to_error_page,
+    FlowParam, IdParam, browser_flow_created, browser_recovery, flow_id, optional_session,
+    request_facts, request_url, return_destination, see_other, to_error_page, with_cookie,
 };
 use crate::body;
 use crate::browser;
@@ -95,20 +95,13 @@ async fn registration_create_browser_answer(
         }
         Err(error) => return Err(error.into()),
     };
-    let mut response = if json {
-        HttpResponse::Ok().json(present::registration_flow(&flow))
-    } else {
-        see_other(&browser::ui_with_flow(
-            &state.settings.ui.registration,
-            flow.id,
-        ))
-    };
-    if let Some(cookie) = csrf_cookie {
-        response
-            .add_cookie(&cookie)
-            .map_err(|e| ApiError::BadRequest(e.to_string()))?;
-    }
-    Ok(response)
+    browser_flow_created(
+        json,
+        &present::registration_flow(&flow),
+        &state.settings.ui.registration,
+        flow.id,
+        csrf_cookie,
+    )
 }
 
 async fn registration_get(
@@ -179,7 +172,7 @@ async fn registration_submit_answer(
                 }));
             }
             let destination = return_destination(&state, flow.return_to.as_deref());
-            let mut response = if json {
+            let response = if json {
                 HttpResponse::Ok().json(SuccessfulNativeRegistration {
                     identity: wire_identity,
                     session: session
@@ -193,13 +186,10 @@ async fn registration_submit_answer(
             } else {
                 see_other(&destination)
             };
-            if let Some((session, token)) = &session {
-                let cookie = browser::session_cookie(&state, token, session.expires_at);
-                response
-                    .add_cookie(&cookie)
-                    .map_err(|e| ApiError::BadRequest(e.to_string()))?;
-            }
-            Ok(response)
+            let cookie = session
+                .as_ref()
+                .map(|(session, token)| browser::session_cookie(&state, token, session.expires_at));
+            with_cookie(response, cookie.as_ref())
         }
         RegistrationResult::Redirect { flow, url }
             if flow.flow_type == FlowType::Browser && !json =>

@@ -3,8 +3,8 @@
 //! sent to log in and come back; everything else gets 401.
 
 use super::flows::{
-    FlowParam, IdParam, browser_recovery, flow_id, request_facts, request_url, see_other,
-    to_error_page,
+    FlowParam, IdParam, browser_flow_created, browser_recovery, flow_id, request_facts,
+    request_url, see_other, to_error_page,
 };
 use crate::body;
 use crate::browser;
@@ -130,22 +130,13 @@ async fn settings_create_browser_answer(
         })
         .await?;
     let base = &state.settings.public_base_url;
-    let mut response = if json {
-        HttpResponse::Ok().json(present::settings_flow(
-            &flow,
-            &caller.identity,
-            base,
-            Vec::new(),
-        ))
-    } else {
-        see_other(&browser::ui_with_flow(&state.settings.ui.settings, flow.id))
-    };
-    if let Some(cookie) = csrf_cookie {
-        response
-            .add_cookie(&cookie)
-            .map_err(|e| ApiError::BadRequest(e.to_string()))?;
-    }
-    Ok(response)
+    browser_flow_created(
+        json,
+        &present::settings_flow(&flow, &caller.identity, base, Vec::new()),
+        &state.settings.ui.settings,
+        flow.id,
+        csrf_cookie,
+    )
 }
 
 async fn settings_get(
