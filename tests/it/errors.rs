@@ -128,8 +128,18 @@ async fn token_exchange_code_is_issued_once_and_redeemed_once(srv: TestServer) {
         .await
         .unwrap()
         .expect("the flow has an open exchange");
-    let response = exchange(&srv, init, back.expose()).await;
+    // Two apps racing with the same codes: exactly one gets the session.
+    let (first, second) = tokio::join!(
+        exchange(&srv, init, back.expose()),
+        exchange(&srv, init, back.expose())
+    );
+    let (response, loser) = if first.status() == StatusCode::OK {
+        (first, second)
+    } else {
+        (second, first)
+    };
     assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(loser.status(), StatusCode::NOT_FOUND, "redeemed once");
     let answer: Value = response.json().await.unwrap();
     assert_eq!(answer["session"]["id"], registered["session"]["id"]);
     assert_eq!(
