@@ -323,9 +323,7 @@ async fn revoke_active_sessions_hook(engine: clavis_testkit::Engine) {
     use clavis_testkit::{AfterHooks, Hook, HookName};
     let Some(started) = TestServer::start_with(engine, |config| {
         config.selfservice.flows.login.after = AfterHooks {
-            hooks: vec![Hook {
-                hook: HookName::RevokeActiveSessions,
-            }],
+            hooks: vec![Hook::named(HookName::RevokeActiveSessions)],
             methods: Default::default(),
         };
     })

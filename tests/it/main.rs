@@ -21,3 +21,4 @@ mod sessions;
 mod settings;
 mod snapshots;
 mod startup;
+mod webhooks;

@@ -29,7 +29,7 @@ db_tests!(
 
 const PASSWORD: &str = "correct horse battery";
 
-async fn settings_flow(srv: &TestServer, token: &str) -> Value {
+pub(crate) async fn settings_flow(srv: &TestServer, token: &str) -> Value {
     let response = srv
         .http()
         .get(srv.url("/self-service/settings/api"))
@@ -41,7 +41,12 @@ async fn settings_flow(srv: &TestServer, token: &str) -> Value {
     response.json().await.unwrap()
 }
 
-async fn update(srv: &TestServer, flow: &Value, token: &str, body: &Value) -> (StatusCode, Value) {
+pub(crate) async fn update(
+    srv: &TestServer,
+    flow: &Value,
+    token: &str,
+    body: &Value,
+) -> (StatusCode, Value) {
     let response = srv
         .http()
         .post(flow["ui"]["action"].as_str().unwrap())

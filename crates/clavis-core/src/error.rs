@@ -70,6 +70,12 @@ pub enum CoreError {
     /// A submission to an API flow came from a browser (it carries `Origin` or cookies).
     #[error("an API flow was submitted with browser credentials")]
     ApiFlowFromBrowser,
+    /// A web hook answered with an error or something unreadable.
+    #[error("{0}")]
+    WebHookFailed(String),
+    /// A web hook did not answer in time.
+    #[error("a web hook did not answer in time")]
+    WebHookTimeout,
     /// A component broke its contract (a method answered an outcome its flow cannot use).
     #[error("internal error: {0}")]
     Internal(String),

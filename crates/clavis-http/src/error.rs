@@ -218,6 +218,16 @@ fn core_answer(error: &CoreError) -> Answer {
              initiated as an API flow. Use a browser flow instead."
                 .to_owned(),
         ),
+        CoreError::WebHookFailed(reason) => Answer::new(
+            StatusCode::BAD_GATEWAY,
+            "An upstream service answered with an error",
+        )
+        .reason(reason.clone()),
+        CoreError::WebHookTimeout => Answer::new(
+            StatusCode::GATEWAY_TIMEOUT,
+            "An upstream service did not answer in time",
+        )
+        .reason("A web hook did not answer within its timeout."),
         CoreError::Internal(_) | CoreError::Storage(_) => Answer::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             "An internal server error occurred, please contact the system administrator",

@@ -5,11 +5,13 @@ use clavis_core::cookie::CookieSigner;
 use clavis_core::flow::FlowSettings;
 use clavis_core::flow::errors::FlowErrors;
 use clavis_core::flow::exchange::TokenExchanges;
+use clavis_core::flow::hooks::FlowHooks;
 use clavis_core::flow::login::LoginEngine;
 use clavis_core::flow::method::{DuplicateMethod, MethodRegistry};
 use clavis_core::flow::profile::ProfileMethod;
 use clavis_core::flow::registration::{RegistrationEngine, RegistrationSettings};
 use clavis_core::flow::settings::{SettingsEngine, SettingsPolicy};
+use clavis_core::flow::webhook::WebHookTransport;
 use clavis_core::identity::{IdentityService, SchemaError, SchemaRegistry};
 use clavis_core::session::{SessionService, SessionSettings};
 use clavis_core::{Clock, OsRng, Rng, SystemClock};
@@ -18,6 +20,7 @@ use clavis_store::{ConnectError, Database, Store};
 use clavis_strategy_password::{
     Argon2Params, PasswordDeps, PasswordHasher, PasswordMethod, PasswordPolicy,
 };
+use clavis_webhook::HttpWebHooks;
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
 use url::Url;
@@ -187,6 +190,13 @@ pub async fn start(config: Config, runtime: Runtime) -> Result<Running, StartErr
         allowed_return_urls: config.selfservice.allowed_return_urls.clone(),
     };
     let methods = methods(&config, store.clone(), runtime.rng.clone())?;
+    let web_hooks: Arc<dyn WebHookTransport> =
+        Arc::new(HttpWebHooks::new().map_err(|problem| ConfigError::Invalid {
+            key: "selfservice.flows".to_owned(),
+            problem,
+        })?);
+    let hooks =
+        |after: clavis_core::flow::hooks::AfterHooks| FlowHooks::new(after, web_hooks.clone());
     let login = LoginEngine::new(
         methods.clone(),
         store.clone(),
@@ -195,12 +205,13 @@ pub async fn start(config: Config, runtime: Runtime) -> Result<Running, StartErr
         runtime.clock.clone(),
         runtime.rng.clone(),
         flow_settings(config.selfservice.flows.login.lifespan.0),
-        config.selfservice.flows.login.after.to_core(),
+        hooks(config.selfservice.flows.login.after.to_core()),
     );
     let settings_flows = SettingsEngine::new(
         methods.clone(),
         store.clone(),
         identities.clone(),
+        sessions.clone(),
         runtime.clock.clone(),
         runtime.rng.clone(),
         flow_settings(config.selfservice.flows.settings.lifespan.0),
@@ -211,6 +222,7 @@ pub async fn start(config: Config, runtime: Runtime) -> Result<Running, StartErr
                 .settings
                 .privileged_session_max_age
                 .0,
+            after: hooks(config.selfservice.flows.settings.after.to_core()),
         },
     );
     let registration = RegistrationEngine::new(
@@ -222,7 +234,7 @@ pub async fn start(config: Config, runtime: Runtime) -> Result<Running, StartErr
         runtime.rng.clone(),
         flow_settings(config.selfservice.flows.registration.lifespan.0),
         RegistrationSettings {
-            after: config.registration_after_hooks(),
+            after: hooks(config.registration_after_hooks()),
         },
     );
     let exchanges = TokenExchanges::new(

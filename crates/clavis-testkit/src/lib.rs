@@ -6,11 +6,13 @@
 //! `CLAVIS_TEST_DATABASE_URL` names a server. Nothing here is used outside tests.
 
 mod clock;
+mod receiver;
 
 pub use clavis_server::StartError;
 pub use clavis_server::config::{AfterHooks, Config, Hook, HookName, SchemaSource};
 pub use clavis_store::testing::{Engine, POSTGRES_ENV, TestDatabase};
 pub use clock::FakeClock;
+pub use receiver::{HookReceiver, Received, Reply};
 
 use clavis_core::identity::{CredentialKind, Identity, NewIdentity};
 use clavis_core::session::{DeviceInfo, Session};
@@ -51,9 +53,9 @@ pub fn test_config(database: &TestDatabase) -> Config {
     config.hashers.argon2.memory = clavis_server::config::ByteSize(64 * 1024);
     config.hashers.argon2.iterations = 1;
     config.selfservice.flows.registration.after = Some(clavis_server::config::AfterHooks {
-        hooks: vec![clavis_server::config::Hook {
-            hook: clavis_server::config::HookName::Session,
-        }],
+        hooks: vec![clavis_server::config::Hook::named(
+            clavis_server::config::HookName::Session,
+        )],
         methods: Default::default(),
     });
     config
@@ -265,6 +267,26 @@ macro_rules! db_tests {
                 #[tokio::test]
                 async fn postgres() {
                     $crate::run($crate::Engine::Postgres, super::$name).await
+                }
+            }
+        )*
+    };
+}
+
+/// Like [`db_tests!`], for tests that start their own server: each named
+/// `async fn(Engine)` becomes `<name>::sqlite` and `<name>::postgres`.
+#[macro_export]
+macro_rules! engine_tests {
+    ($($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test]
+                async fn sqlite() {
+                    super::$name($crate::Engine::Sqlite).await
+                }
+                #[tokio::test]
+                async fn postgres() {
+                    super::$name($crate::Engine::Postgres).await
                 }
             }
         )*

@@ -1,9 +1,10 @@
 //! The login engine: creates login flows, hands submissions to the named method and turns its
 //! outcome into a session.
 
-use super::hooks::{AfterHooks, Hook};
+use super::hooks::{FlowHooks, Hook, Screening};
 use super::keeper::{Draft, FlowKeeper, expired};
 use super::method::{FieldMessage, LoginContext, MethodRegistry, Outcome};
+use super::webhook;
 use super::{Flow, FlowKind, FlowSettings, FlowState, FlowStore, RequestFacts, Step, nodes};
 use crate::clock::Clock;
 use crate::error::CoreError;
@@ -58,11 +59,11 @@ pub struct LoginEngine {
     identities: IdentityService,
     sessions: SessionService,
     clock: Arc<dyn Clock>,
-    after: AfterHooks,
+    hooks: FlowHooks,
 }
 
 impl LoginEngine {
-    /// Builds the engine over its ports; `after` is `selfservice.flows.login.after`.
+    /// Builds the engine over its ports; `hooks` is `selfservice.flows.login.after`.
     #[allow(clippy::too_many_arguments)] // one argument per port; a struct would only rename them
     pub fn new(
         methods: MethodRegistry,
@@ -72,7 +73,7 @@ impl LoginEngine {
         clock: Arc<dyn Clock>,
         rng: Arc<dyn Rng>,
         settings: FlowSettings,
-        after: AfterHooks,
+        hooks: FlowHooks,
     ) -> Self {
         let keeper = FlowKeeper::new(FlowKind::Login, flows, clock.clone(), rng, settings);
         Self {
@@ -81,7 +82,7 @@ impl LoginEngine {
             identities,
             sessions,
             clock,
-            after,
+            hooks,
         }
     }
 
@@ -219,6 +220,24 @@ impl LoginEngine {
                 {
                     return Err(CoreError::IdentityMismatch);
                 }
+                let mut identity = self.identities.get(identity).await.map_err(|e| match e {
+                    CoreError::IdentityNotFound => {
+                        CoreError::Internal("the authenticated identity vanished".to_owned())
+                    }
+                    other => other,
+                })?;
+                let payload = self
+                    .hooks
+                    .has_web_hooks(method.id())
+                    .then(|| webhook::payload(&flow, webhook::identity_json(&identity), &request));
+                if let Some(payload) = &payload {
+                    if let Screening::Interrupt(messages) =
+                        self.hooks.screen(method.id(), payload).await?
+                    {
+                        return Ok(LoginResult::Flow(self.keeper.record(flow, messages).await?));
+                    }
+                    self.hooks.notify(method.id(), payload).await?;
+                }
                 let now = self.clock.now();
                 let completed = AuthenticationMethod {
                     method: method.id().to_owned(),
@@ -235,12 +254,6 @@ impl LoginEngine {
                     return Err(CoreError::FlowCompleted);
                 }
                 flow.state = FlowState::PassedChallenge;
-                let mut identity = self.identities.get(identity).await.map_err(|e| match e {
-                    CoreError::IdentityNotFound => {
-                        CoreError::Internal("the authenticated identity vanished".to_owned())
-                    }
-                    other => other,
-                })?;
                 if let Some(change) = upgrade.filter(|c| !c.is_empty()) {
                     match self.identities.update(&identity, change).await {
                         Ok(updated) => identity = updated,
@@ -266,8 +279,11 @@ impl LoginEngine {
                         (session, Some(token))
                     }
                 };
-                if self.after.runs(method.id(), Hook::RevokeActiveSessions) {
+                if self.hooks.runs(method.id(), Hook::RevokeActiveSessions) {
                     self.sessions.revoke_others(&session).await?;
+                }
+                if let Some(payload) = &payload {
+                    self.hooks.dispatch(method.id(), payload);
                 }
                 Ok(LoginResult::LoggedIn {
                     flow,

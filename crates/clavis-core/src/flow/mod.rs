@@ -17,6 +17,7 @@ pub mod profile;
 pub mod registration;
 pub mod settings;
 mod traits_form;
+pub mod webhook;
 
 use crate::storage::StorageError;
 use async_trait::async_trait;
@@ -219,6 +220,11 @@ pub struct RequestFacts {
     pub csrf_cookie: Option<crate::secret::BearerToken>,
     /// The CSRF token the form field `csrf_token` or the `X-CSRF-Token` header carried.
     pub csrf_submitted: Option<String>,
+    /// The submission's URL, method and harmless headers (never cookies or credentials), as
+    /// web hooks receive them.
+    pub request_url: String,
+    pub request_method: String,
+    pub request_headers: BTreeMap<String, String>,
 }
 
 /// Browser flows are bound to the CSRF cookie of the browser that created them: the cookie's

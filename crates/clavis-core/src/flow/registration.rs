@@ -1,17 +1,18 @@
 //! The registration engine: trait fields from the identity schema, the named method's
 //! credentials, one identity per flow, and the `session` hook.
 
-use super::hooks::{AfterHooks, Hook};
+use super::hooks::{FlowHooks, Hook, Screening};
 use super::keeper::{Draft, FlowKeeper, expired};
 use super::method::{FieldMessage, MethodRegistry, Outcome, RegistrationContext};
 use super::traits_form::{trait_nodes, violation_message};
+use super::webhook;
 use super::{Flow, FlowKind, FlowSettings, FlowState, FlowStore, RequestFacts, Step, nodes};
 use crate::clock::Clock;
 use crate::error::CoreError;
 use crate::identity::{CredentialKind, Identity, IdentityService, NewIdentity};
 use crate::random::Rng;
 use crate::secret::BearerToken;
-use crate::session::{Authenticated, DeviceInfo, Session, SessionService};
+use crate::session::{Authenticated, Session, SessionService};
 use clavis_types::flow::FlowType;
 use clavis_types::id::FlowId;
 use clavis_types::identity::IdentityState;
@@ -21,10 +22,10 @@ use serde_json::{Value, json};
 use std::sync::Arc;
 
 /// Registration policy from the configuration.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone)]
 pub struct RegistrationSettings {
     /// `selfservice.flows.registration.after`; the `session` hook signs the new identity in.
-    pub after: AfterHooks,
+    pub after: FlowHooks,
 }
 
 /// How a registration flow is requested.
@@ -226,7 +227,7 @@ impl RegistrationEngine {
                     completed_at: self.clock.now(),
                     provider: None,
                 };
-                self.complete(flow, traits, credentials, completed, request.device)
+                self.complete(flow, traits, credentials, completed, &request)
                     .await
             }
             Outcome::Redirect { url } => {
@@ -245,11 +246,36 @@ impl RegistrationEngine {
     async fn complete(
         &self,
         mut flow: Flow,
-        traits: Value,
+        mut traits: Value,
         credentials: Vec<(CredentialKind, Value)>,
         method: AuthenticationMethod,
-        device: DeviceInfo,
+        request: &RequestFacts,
     ) -> Result<RegistrationResult, CoreError> {
+        let hooks = &self.registration.after;
+        let with_web_hooks = hooks.has_web_hooks(&method.method);
+        let (mut metadata_public, mut metadata_admin) = (None, None);
+        if with_web_hooks {
+            let schema_id = self.identities.schemas().default_id().to_owned();
+            let payload = webhook::payload(
+                &flow,
+                webhook::new_identity_json(&schema_id, &traits),
+                request,
+            );
+            match hooks.screen(&method.method, &payload).await? {
+                Screening::Interrupt(messages) => {
+                    return Ok(RegistrationResult::Flow(
+                        self.keeper.record(flow, messages).await?,
+                    ));
+                }
+                Screening::Proceed(patch) => {
+                    if let Some(patched) = patch.traits {
+                        traits = patched;
+                    }
+                    metadata_public = patch.metadata_public;
+                    metadata_admin = patch.metadata_admin;
+                }
+            }
+        }
         let now = self.clock.now();
         let store = self.keeper.store();
         if !store
@@ -264,22 +290,22 @@ impl RegistrationEngine {
                 schema_id: None,
                 traits,
                 state: IdentityState::Active,
-                metadata_public: None,
-                metadata_admin: None,
+                metadata_public,
+                metadata_admin,
                 credentials,
             })
             .await;
-        let identity = match created {
-            Ok(identity) => identity,
+        let refused = match created {
+            Ok(identity) => {
+                flow.state = FlowState::PassedChallenge;
+                return self.registered(flow, identity, method, request).await;
+            }
             Err(CoreError::Conflict(_)) => {
-                store
-                    .reopen_flow(flow.id, FlowState::ChooseMethod, now)
-                    .await?;
-                flow.state = FlowState::ChooseMethod;
-                let refused = vec![FieldMessage::global(message::duplicate_credentials())];
-                return Ok(RegistrationResult::Flow(
-                    self.keeper.record(flow, refused).await?,
-                ));
+                vec![FieldMessage::global(message::duplicate_credentials())]
+            }
+            // Only a web hook's changes can make validated traits invalid.
+            Err(CoreError::TraitsInvalid(violations)) => {
+                violations.iter().map(violation_message).collect()
             }
             Err(other) => {
                 store
@@ -288,12 +314,44 @@ impl RegistrationEngine {
                 return Err(other);
             }
         };
-        flow.state = FlowState::PassedChallenge;
-        let session = if self.registration.after.runs(&method.method, Hook::Session) {
-            Some(self.sessions.issue(&identity, vec![method], device).await?)
+        store
+            .reopen_flow(flow.id, FlowState::ChooseMethod, now)
+            .await?;
+        flow.state = FlowState::ChooseMethod;
+        Ok(RegistrationResult::Flow(
+            self.keeper.record(flow, refused).await?,
+        ))
+    }
+
+    /// After the identity is stored: the notifying web hooks, the `session` hook, then the
+    /// fire-and-forget web hooks.
+    async fn registered(
+        &self,
+        flow: Flow,
+        identity: Identity,
+        method: AuthenticationMethod,
+        request: &RequestFacts,
+    ) -> Result<RegistrationResult, CoreError> {
+        let hooks = &self.registration.after;
+        let method_id = method.method.clone();
+        let payload = hooks
+            .has_web_hooks(&method_id)
+            .then(|| webhook::payload(&flow, webhook::identity_json(&identity), request));
+        if let Some(payload) = &payload {
+            hooks.notify(&method_id, payload).await?;
+        }
+        let session = if hooks.runs(&method_id, Hook::Session) {
+            Some(
+                self.sessions
+                    .issue(&identity, vec![method], request.device.clone())
+                    .await?,
+            )
         } else {
             None
         };
+        if let Some(payload) = &payload {
+            hooks.dispatch(&method_id, payload);
+        }
         Ok(RegistrationResult::Registered {
             flow,
             identity,

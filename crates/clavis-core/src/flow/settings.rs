@@ -2,16 +2,18 @@
 //! to the identity that created them, stay usable after a successful update, and privileged
 //! changes need a recently authenticated session.
 
+use super::hooks::{FlowHooks, Hook, Screening};
 use super::keeper::{Draft, FlowKeeper, expired};
 use super::method::{FieldMessage, MethodRegistry, Outcome, SettingsContext};
 use super::traits_form::violation_message;
+use super::webhook;
 use super::{Flow, FlowKind, FlowSettings, FlowState, FlowStore, RequestFacts, Step, nodes};
 use crate::clock::Clock;
 use crate::error::CoreError;
-use crate::identity::{Identity, IdentitySchema, IdentityService};
+use crate::identity::{Identity, IdentityChange, IdentitySchema, IdentityService};
 use crate::random::Rng;
 use crate::secret::BearerToken;
-use crate::session::Authenticated;
+use crate::session::{Authenticated, SessionService};
 use chrono::TimeDelta;
 use clavis_types::flow::FlowType;
 use clavis_types::id::FlowId;
@@ -22,11 +24,13 @@ use serde_json::Value;
 use std::sync::Arc;
 
 /// Settings policy from the configuration.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Clone)]
 pub struct SettingsPolicy {
     /// How long after signing in a session may make privileged changes (password, login
     /// identifiers); older sessions must sign in again with `refresh=true`.
     pub privileged_session_max_age: TimeDelta,
+    /// `selfservice.flows.settings.after`: `revoke_active_sessions` and web hooks.
+    pub after: FlowHooks,
 }
 
 /// How a settings flow is requested.
@@ -58,6 +62,7 @@ pub struct SettingsEngine {
     methods: MethodRegistry,
     keeper: FlowKeeper,
     identities: IdentityService,
+    sessions: SessionService,
     clock: Arc<dyn Clock>,
     policy: SettingsPolicy,
 }
@@ -69,6 +74,7 @@ impl SettingsEngine {
         methods: MethodRegistry,
         flows: Arc<dyn FlowStore>,
         identities: IdentityService,
+        sessions: SessionService,
         clock: Arc<dyn Clock>,
         rng: Arc<dyn Rng>,
         settings: FlowSettings,
@@ -79,6 +85,7 @@ impl SettingsEngine {
             methods,
             keeper,
             identities,
+            sessions,
             clock,
             policy,
         }
@@ -218,7 +225,10 @@ impl SettingsEngine {
             Outcome::Rejected { messages } => Ok(SettingsResult::Flow(
                 self.keeper.record(flow, messages).await?,
             )),
-            Outcome::Updated(change) => self.apply(flow, &caller, change).await,
+            Outcome::Updated(change) => {
+                self.apply(flow, &caller, change, method.id(), &request)
+                    .await
+            }
             Outcome::Redirect { url } => {
                 self.keeper.store().update_flow(&flow).await?;
                 Ok(SettingsResult::Redirect { flow, url })
@@ -236,8 +246,31 @@ impl SettingsEngine {
         &self,
         mut flow: Flow,
         caller: &Authenticated,
-        change: crate::identity::IdentityChange,
+        mut change: IdentityChange,
+        method: &str,
+        request: &RequestFacts,
     ) -> Result<SettingsResult, CoreError> {
+        let hooks = &self.policy.after;
+        let with_web_hooks = hooks.has_web_hooks(method);
+        if with_web_hooks {
+            let mut prospective = webhook::identity_json(&caller.identity);
+            if let Some(traits) = &change.traits {
+                prospective["traits"] = traits.clone();
+            }
+            let payload = webhook::payload(&flow, prospective, request);
+            match hooks.screen(method, &payload).await? {
+                Screening::Interrupt(messages) => {
+                    return Ok(SettingsResult::Flow(
+                        self.keeper.record(flow, messages).await?,
+                    ));
+                }
+                Screening::Proceed(patch) => {
+                    change.traits = patch.traits.or(change.traits);
+                    change.metadata_public = patch.metadata_public;
+                    change.metadata_admin = patch.metadata_admin;
+                }
+            }
+        }
         let identity = match self.identities.update(&caller.identity, change).await {
             Ok(identity) => identity,
             Err(CoreError::Conflict(_)) => {
@@ -254,6 +287,17 @@ impl SettingsEngine {
             }
             Err(other) => return Err(other),
         };
+        let payload = with_web_hooks
+            .then(|| webhook::payload(&flow, webhook::identity_json(&identity), request));
+        if let Some(payload) = &payload {
+            hooks.notify(method, payload).await?;
+        }
+        if hooks.runs(method, Hook::RevokeActiveSessions) {
+            self.sessions.revoke_others(&caller.session).await?;
+        }
+        if let Some(payload) = &payload {
+            hooks.dispatch(method, payload);
+        }
         let updated_caller = Authenticated {
             session: caller.session.clone(),
             identity: identity.clone(),

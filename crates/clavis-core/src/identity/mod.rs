@@ -213,12 +213,20 @@ pub struct IdentityChange {
     pub credentials: Vec<(CredentialKind, Value)>,
     /// Credentials to remove.
     pub remove_credentials: Vec<CredentialKind>,
+    /// New public metadata, or `None` to keep it.
+    pub metadata_public: Option<Value>,
+    /// New admin metadata, or `None` to keep it.
+    pub metadata_admin: Option<Value>,
 }
 
 impl IdentityChange {
     /// Whether the change leaves the identity as it is.
     pub fn is_empty(&self) -> bool {
-        self.traits.is_none() && self.credentials.is_empty() && self.remove_credentials.is_empty()
+        self.traits.is_none()
+            && self.credentials.is_empty()
+            && self.remove_credentials.is_empty()
+            && self.metadata_public.is_none()
+            && self.metadata_admin.is_none()
     }
 }
 
@@ -311,6 +319,12 @@ impl IdentityService {
         let mut updated = current.clone();
         updated.traits = traits;
         updated.updated_at = now;
+        if let Some(metadata) = change.metadata_public {
+            updated.metadata_public = Some(metadata).filter(|m| !m.is_null());
+        }
+        if let Some(metadata) = change.metadata_admin {
+            updated.metadata_admin = Some(metadata).filter(|m| !m.is_null());
+        }
         updated.verifiable_addresses = self
             .verifiable_addresses(&extract, now)
             .into_iter()

@@ -99,7 +99,45 @@ pub fn request_facts(
         },
         csrf_cookie: browser::csrf_from_cookie(req, state),
         csrf_submitted,
+        request_url: request_url(req, state),
+        request_method: req.method().as_str().to_owned(),
+        request_headers: forwardable_headers(req),
     }
+}
+
+/// The request headers a web hook may see: descriptive ones only, never cookies or
+/// credentials (Kratos' allow-list).
+const FORWARDABLE_HEADERS: &[&str] = &[
+    "accept",
+    "accept-encoding",
+    "accept-language",
+    "content-length",
+    "content-type",
+    "origin",
+    "priority",
+    "referer",
+    "sec-ch-ua",
+    "sec-ch-ua-mobile",
+    "sec-ch-ua-platform",
+    "sec-fetch-dest",
+    "sec-fetch-mode",
+    "sec-fetch-site",
+    "sec-fetch-user",
+    "true-client-ip",
+    "user-agent",
+    "x-forwarded-for",
+    "x-forwarded-host",
+    "x-forwarded-proto",
+];
+
+fn forwardable_headers(req: &HttpRequest) -> std::collections::BTreeMap<String, String> {
+    FORWARDABLE_HEADERS
+        .iter()
+        .filter_map(|name| {
+            let value = req.headers().get(*name)?.to_str().ok()?;
+            Some(((*name).to_owned(), value.to_owned()))
+        })
+        .collect()
 }
 
 /// The answer to creating a browser flow: the flow as JSON for single-page apps, else a 303 to

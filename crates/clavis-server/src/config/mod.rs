@@ -308,6 +308,8 @@ pub struct SettingsFlowConfig {
     pub ui_url: Option<url::Url>,
     /// How long after signing in a session may change the password or login identifiers.
     pub privileged_session_max_age: GoDuration,
+    /// Hooks after a successful change (`revoke_active_sessions`, `web_hook`).
+    pub after: AfterHooks,
 }
 
 impl Default for SettingsFlowConfig {
@@ -316,6 +318,7 @@ impl Default for SettingsFlowConfig {
             lifespan: GoDuration(TimeDelta::hours(1)),
             ui_url: None,
             privileged_session_max_age: GoDuration(TimeDelta::minutes(15)),
+            after: AfterHooks::default(),
         }
     }
 }
@@ -335,7 +338,7 @@ pub struct LoginFlowConfig {
     pub lifespan: GoDuration,
     /// The page that renders login flows; defaults to `<public>/ui/login`.
     pub ui_url: Option<url::Url>,
-    /// Hooks after a successful login (`revoke_active_sessions`).
+    /// Hooks after a successful login (`revoke_active_sessions`, `web_hook`).
     pub after: AfterHooks,
 }
 
@@ -393,6 +396,16 @@ pub struct MethodHooks {
 #[serde(deny_unknown_fields)]
 pub struct Hook {
     pub hook: HookName,
+    /// The hook's settings; only `web_hook` has (and needs) them.
+    #[serde(default)]
+    pub config: Option<WebHookConfig>,
+}
+
+impl Hook {
+    /// A hook without settings.
+    pub fn named(hook: HookName) -> Self {
+        Self { hook, config: None }
+    }
 }
 
 /// The hooks Clavis knows.
@@ -401,17 +414,144 @@ pub struct Hook {
 pub enum HookName {
     /// Registration: sign the new identity in right away.
     Session,
-    /// Login: end every other session of the identity.
+    /// Login and settings: end every other session of the identity.
     RevokeActiveSessions,
+    /// Call an HTTP endpoint with the flow and the identity.
+    WebHook,
 }
 
 impl HookName {
-    fn core(self) -> clavis_core::flow::hooks::Hook {
+    fn as_str(self) -> &'static str {
         match self {
-            HookName::Session => clavis_core::flow::hooks::Hook::Session,
-            HookName::RevokeActiveSessions => clavis_core::flow::hooks::Hook::RevokeActiveSessions,
+            HookName::Session => "session",
+            HookName::RevokeActiveSessions => "revoke_active_sessions",
+            HookName::WebHook => "web_hook",
         }
     }
+}
+
+/// `config` of a `web_hook`, as Kratos spells it, plus `timeout` and `retries`.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct WebHookConfig {
+    pub url: String,
+    #[serde(default = "WebHookConfig::default_method")]
+    pub method: String,
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    #[serde(default)]
+    pub auth: Option<WebHookAuthConfig>,
+    #[serde(default)]
+    pub response: WebHookResponseConfig,
+    /// An error answer with `messages` stops the flow and shows them in the form.
+    #[serde(default)]
+    pub can_interrupt: bool,
+    /// The deadline for the whole delivery, retries included.
+    #[serde(default = "WebHookConfig::default_timeout")]
+    pub timeout: GoDuration,
+    /// Repeats while the receiver cannot be reached or answers 429, 502, 503 or 504.
+    #[serde(default = "WebHookConfig::default_retries")]
+    pub retries: u32,
+    /// Kratos' Jsonnet body template; refused, because Clavis always sends the hook context.
+    #[serde(default)]
+    pub body: Option<String>,
+    /// Accepted for Kratos configurations; Clavis emits no analytics.
+    #[serde(default)]
+    pub emit_analytics_event: Option<bool>,
+}
+
+impl WebHookConfig {
+    fn default_method() -> String {
+        "POST".to_owned()
+    }
+
+    fn default_timeout() -> GoDuration {
+        GoDuration(TimeDelta::seconds(5))
+    }
+
+    fn default_retries() -> u32 {
+        2
+    }
+
+    fn to_core(&self) -> clavis_core::flow::webhook::WebHook {
+        use clavis_core::flow::webhook::{WebHook, WebHookAuth};
+        WebHook {
+            url: self.url.clone(),
+            method: self.method.to_ascii_uppercase(),
+            headers: self.headers.clone(),
+            auth: self.auth.as_ref().map(|auth| match auth {
+                WebHookAuthConfig::ApiKey(key) => WebHookAuth::ApiKey {
+                    name: key.name.clone(),
+                    value: key.value.clone(),
+                    in_cookie: key.location == ApiKeyLocation::Cookie,
+                },
+                WebHookAuthConfig::BasicAuth(basic) => WebHookAuth::Basic {
+                    user: basic.user.clone(),
+                    password: basic.password.clone(),
+                },
+            }),
+            ignore: self.response.ignore,
+            parse: self.response.parse,
+            can_interrupt: self.can_interrupt,
+            timeout: self.timeout.0.to_std().unwrap_or_default(),
+            retries: self.retries,
+        }
+    }
+}
+
+/// `response` of a `web_hook`.
+#[derive(Debug, Clone, Deserialize, PartialEq, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct WebHookResponseConfig {
+    /// Send in the background and do not wait for the answer.
+    pub ignore: bool,
+    /// A 200 answer `{"identity": {...}}` changes the identity before it is stored
+    /// (registration and settings).
+    pub parse: bool,
+}
+
+/// `auth` of a `web_hook`: `{type: api_key|basic_auth, config: {...}}`.
+#[derive(Clone, Deserialize, PartialEq)]
+#[serde(tag = "type", content = "config", rename_all = "snake_case")]
+pub enum WebHookAuthConfig {
+    ApiKey(ApiKeyAuth),
+    BasicAuth(BasicAuth),
+}
+
+impl std::fmt::Debug for WebHookAuthConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            WebHookAuthConfig::ApiKey(key) => write!(f, "ApiKey({}, {:?})", key.name, key.location),
+            WebHookAuthConfig::BasicAuth(basic) => write!(f, "BasicAuth({})", basic.user),
+        }
+    }
+}
+
+/// An API key sent with every call.
+#[derive(Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ApiKeyAuth {
+    pub name: String,
+    pub value: String,
+    #[serde(rename = "in", default)]
+    pub location: ApiKeyLocation,
+}
+
+/// Where an API key goes.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum ApiKeyLocation {
+    #[default]
+    Header,
+    Cookie,
+}
+
+/// HTTP basic authentication.
+#[derive(Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct BasicAuth {
+    pub user: String,
+    pub password: String,
 }
 
 /// The method ids a per-method hook list may name.
@@ -429,7 +569,7 @@ const METHOD_IDS: &[&str] = &[
 impl AfterHooks {
     /// The hooks in the engine's terms.
     pub fn to_core(&self) -> clavis_core::flow::hooks::AfterHooks {
-        let list = |hooks: &[Hook]| hooks.iter().map(|h| h.hook.core()).collect();
+        let list = |hooks: &[Hook]| hooks.iter().filter_map(Hook::to_core).collect();
         clavis_core::flow::hooks::AfterHooks {
             default: list(&self.hooks),
             by_method: self
@@ -440,8 +580,14 @@ impl AfterHooks {
         }
     }
 
-    /// Refuses unknown method names and hooks that do not belong to the flow at `key`.
-    fn validate(&self, key: &str, allowed: &[HookName]) -> Result<(), ConfigError> {
+    /// Refuses unknown method names, hooks that do not belong to the flow at `key` and
+    /// unusable web hooks.
+    fn validate(
+        &self,
+        key: &str,
+        allowed: &[HookName],
+        parse_allowed: bool,
+    ) -> Result<(), ConfigError> {
         if let Some(method) = self
             .methods
             .keys()
@@ -458,14 +604,81 @@ impl AfterHooks {
                 .map(|(method, m)| (format!("{key}.{method}"), &m.hooks)),
         );
         for (at, hooks) in lists {
-            if let Some(hook) = hooks.iter().find(|h| !allowed.contains(&h.hook)) {
-                return Err(ConfigError::Invalid {
-                    key: format!("{at}.hooks"),
-                    problem: format!("`{}` cannot run here", hook.hook.core().as_str()),
-                });
+            for (index, hook) in hooks.iter().enumerate() {
+                let here = format!("{at}.hooks.{index}");
+                if !allowed.contains(&hook.hook) {
+                    return Err(ConfigError::Invalid {
+                        key: format!("{at}.hooks"),
+                        problem: format!("`{}` cannot run here", hook.hook.as_str()),
+                    });
+                }
+                hook.validate(&here, parse_allowed)?;
             }
         }
         Ok(())
+    }
+}
+
+impl Hook {
+    fn to_core(&self) -> Option<clavis_core::flow::hooks::Hook> {
+        use clavis_core::flow::hooks::Hook as Core;
+        Some(match self.hook {
+            HookName::Session => Core::Session,
+            HookName::RevokeActiveSessions => Core::RevokeActiveSessions,
+            HookName::WebHook => {
+                Core::WebHook(std::sync::Arc::new(self.config.as_ref()?.to_core()))
+            }
+        })
+    }
+
+    fn validate(&self, key: &str, parse_allowed: bool) -> Result<(), ConfigError> {
+        let invalid = |key: String, problem: &str| {
+            Err(ConfigError::Invalid {
+                key,
+                problem: problem.to_owned(),
+            })
+        };
+        let config = match (self.hook, &self.config) {
+            (HookName::WebHook, Some(config)) => config,
+            (HookName::WebHook, None) => {
+                return invalid(
+                    format!("{key}.config"),
+                    "a web_hook needs a `config` with a `url`",
+                );
+            }
+            (_, Some(_)) => {
+                return invalid(format!("{key}.config"), "only web_hook takes a `config`");
+            }
+            (_, None) => return Ok(()),
+        };
+        let at = |field: &str| format!("{key}.config.{field}");
+        if config.body.is_some() {
+            return invalid(
+                at("body"),
+                "Jsonnet bodies are not supported; Clavis sends the hook context (flow, identity, request) as JSON",
+            );
+        }
+        if config.response.ignore && (config.response.parse || config.can_interrupt) {
+            return invalid(
+                at("response.ignore"),
+                "a hook whose answer is ignored cannot parse it or interrupt the flow",
+            );
+        }
+        if config.response.parse && !parse_allowed {
+            return invalid(
+                at("response.parse"),
+                "only registration and settings hooks can change the identity",
+            );
+        }
+        if config.timeout.0 <= TimeDelta::zero() {
+            return invalid(at("timeout"), "must be longer than zero");
+        }
+        clavis_webhook::HttpWebHooks::check(&config.to_core()).map_err(|problem| {
+            ConfigError::Invalid {
+                key: format!("{key}.config"),
+                problem,
+            }
+        })
     }
 }
 
@@ -517,11 +730,21 @@ impl Config {
         let flows = &self.selfservice.flows;
         flows.login.after.validate(
             "selfservice.flows.login.after",
-            &[HookName::RevokeActiveSessions],
+            &[HookName::RevokeActiveSessions, HookName::WebHook],
+            false,
         )?;
         if let Some(after) = &flows.registration.after {
-            after.validate("selfservice.flows.registration.after", &[HookName::Session])?;
+            after.validate(
+                "selfservice.flows.registration.after",
+                &[HookName::Session, HookName::WebHook],
+                true,
+            )?;
         }
+        flows.settings.after.validate(
+            "selfservice.flows.settings.after",
+            &[HookName::RevokeActiveSessions, HookName::WebHook],
+            true,
+        )?;
         for (key, duration) in [
             ("session.lifespan", &self.session.lifespan),
             ("selfservice.flows.login.lifespan", &flows.login.lifespan),

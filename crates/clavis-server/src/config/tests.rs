@@ -322,3 +322,98 @@ fn after_hooks_in_the_wrong_flow_or_for_unknown_methods_are_refused() {
         );
     }
 }
+
+const WEB_HOOK_YAML: &str = "selfservice:
+  flows:
+    registration:
+      after:
+        password:
+          hooks:
+            - hook: web_hook
+              config:
+                url: https://hooks.example/registered
+                method: put
+                headers:
+                  X-Tenant: blue
+                auth:
+                  type: api_key
+                  config:
+                    name: X-Key
+                    value: hook-secret
+                    in: header
+                response:
+                  parse: true
+                can_interrupt: true
+                timeout: 1500ms
+                retries: 4
+                emit_analytics_event: false
+            - hook: session
+";
+
+#[test]
+fn a_web_hook_is_read_as_kratos_writes_it() {
+    let file = yaml(WEB_HOOK_YAML);
+    let config = load(&sources(Some(&file), &[], Overrides::default()))
+        .unwrap()
+        .config;
+    let hooks = config.registration_after_hooks();
+    let web: Vec<_> = hooks.web_hooks("password").collect();
+    assert_eq!(web.len(), 1);
+    let hook = web[0];
+    assert_eq!(hook.url, "https://hooks.example/registered");
+    assert_eq!(hook.method, "PUT");
+    assert_eq!(hook.headers["X-Tenant"], "blue");
+    assert!(hook.parse && hook.can_interrupt && !hook.ignore && hook.screens());
+    assert_eq!(hook.timeout, std::time::Duration::from_millis(1500));
+    assert_eq!(hook.retries, 4);
+    assert!(matches!(
+        &hook.auth,
+        Some(clavis_core::flow::webhook::WebHookAuth::ApiKey { name, value, in_cookie: false })
+            if name == "X-Key" && value == "hook-secret"
+    ));
+    assert!(hooks.runs("password", clavis_core::flow::hooks::Hook::Session));
+    assert!(!format!("{config:?}").contains("hook-secret"), "the key is printed");
+}
+
+#[test]
+fn unusable_web_hooks_are_refused() {
+    let hook = |flow: &str, config: &str| {
+        format!(
+            "selfservice:\n  flows:\n    {flow}:\n      after:\n        hooks:\n          - hook: web_hook\n{config}"
+        )
+    };
+    let cases = [
+        (
+            hook("login", ""),
+            "selfservice.flows.login.after.hooks.0.config",
+        ),
+        (
+            hook("login", "            config:\n              url: https://h.example\n              response:\n                parse: true\n"),
+            "selfservice.flows.login.after.hooks.0.config.response.parse",
+        ),
+        (
+            hook("settings", "            config:\n              url: https://h.example\n              body: base64://e30=\n"),
+            "selfservice.flows.settings.after.hooks.0.config.body",
+        ),
+        (
+            hook("settings", "            config:\n              url: https://h.example\n              can_interrupt: true\n              response:\n                ignore: true\n"),
+            "selfservice.flows.settings.after.hooks.0.config.response.ignore",
+        ),
+        (
+            hook("registration", "            config:\n              url: file:///etc/passwd\n"),
+            "selfservice.flows.registration.after.hooks.0.config",
+        ),
+        (
+            "selfservice:\n  flows:\n    login:\n      after:\n        hooks:\n          - hook: revoke_active_sessions\n            config:\n              url: https://h.example\n".to_owned(),
+            "selfservice.flows.login.after.hooks.0.config",
+        ),
+    ];
+    for (text, key) in cases {
+        let file = yaml(&text);
+        let err = load(&sources(Some(&file), &[], Overrides::default())).unwrap_err();
+        assert!(
+            matches!(err, ConfigError::Invalid { key: ref k, .. } if k == key),
+            "{key}: {err}"
+        );
+    }
+}
