@@ -423,3 +423,57 @@ async fn registration_api_bad_bodies_and_ids_are_refused(srv: TestServer) {
     assert_eq!(status, StatusCode::OK);
     srv.stop().await;
 }
+
+#[tokio::test]
+async fn password_policy_follows_selfservice_methods_password_config() {
+    let srv = TestServer::start_with(clavis_testkit::Engine::Sqlite, |config| {
+        let rules = &mut config.selfservice.methods.password.config;
+        rules.min_password_length = 12;
+        rules.identifier_similarity_check_enabled = false;
+        rules.haveibeenpwned_enabled = false;
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    let flow = create_flow(&srv, "registration").await;
+    let (status, refused) = submit(&srv, &flow, &body("long@example.org", "ten chars!")).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(node_message_ids(&refused, "password"), vec![4000032]);
+    let message = &node(&refused, "password")["messages"][0];
+    assert_eq!(message["context"]["min_length"], 12);
+    // Both checks are off: an address-like password and a common one are accepted.
+    let (status, done) = submit(
+        &srv,
+        &flow,
+        &body("alice.wonder@example.org", "alice.wonder@example"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{done}");
+    register(&srv, "common@example.org", "qwertyuiopasdfgh").await;
+}
+
+#[tokio::test]
+async fn the_password_method_can_be_turned_off() {
+    let srv = TestServer::start_with(clavis_testkit::Engine::Sqlite, |config| {
+        config.selfservice.methods.password.enabled = false;
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    for kind in ["login", "registration"] {
+        let flow = create_flow(&srv, kind).await;
+        let names: Vec<&str> = flow["ui"]["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|n| n["attributes"]["name"].as_str())
+            .collect();
+        assert!(!names.contains(&"password"), "{kind}: {names:?}");
+    }
+    let flow = create_flow(&srv, "registration").await;
+    let (status, refused) = submit(&srv, &flow, &body("off@example.org", PASSWORD_OK)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(ui_message_ids(&refused), vec![4010003]);
+}
+
+const PASSWORD_OK: &str = "correct horse battery";

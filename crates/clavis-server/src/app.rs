@@ -306,15 +306,25 @@ fn methods(
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, usize::from));
     let hasher = PasswordHasher::new(params, concurrency, rng)
         .map_err(|e| StartError::Hasher(e.to_string()))?;
+    let password_config = &config.selfservice.methods.password;
+    let rules = &password_config.config;
     let password = Arc::new(PasswordMethod::new(PasswordDeps {
         lookup: store,
         hasher: Arc::new(hasher),
-        policy: PasswordPolicy::default(),
+        policy: PasswordPolicy {
+            min_length: rules.min_password_length,
+            identifier_similarity_check: rules.identifier_similarity_check_enabled,
+            breached_check: rules.haveibeenpwned_enabled,
+            ..PasswordPolicy::default()
+        },
     }));
-    Ok(MethodRegistry::new()
+    let registry = MethodRegistry::new().settings(Arc::new(ProfileMethod))?;
+    if !password_config.enabled {
+        return Ok(registry);
+    }
+    Ok(registry
         .login(password.clone())?
         .registration(password.clone())?
-        .settings(Arc::new(ProfileMethod))?
         .settings(password)?)
 }
 

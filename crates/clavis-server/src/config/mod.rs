@@ -287,7 +287,59 @@ pub struct SelfService {
     #[serde(deserialize_with = "string_list")]
     pub allowed_return_urls: Vec<String>,
     pub flows: Flows,
+    pub methods: Methods,
 }
+
+/// `selfservice.methods`.
+#[derive(Debug, Clone, Deserialize, PartialEq, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct Methods {
+    pub password: PasswordMethodConfig,
+}
+
+/// `selfservice.methods.password`.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct PasswordMethodConfig {
+    /// Off: no password nodes in any flow, and password submissions are refused.
+    pub enabled: bool,
+    pub config: PasswordPolicyConfig,
+}
+
+impl Default for PasswordMethodConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            config: PasswordPolicyConfig::default(),
+        }
+    }
+}
+
+/// `selfservice.methods.password.config`, with Kratos' names.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct PasswordPolicyConfig {
+    /// At least 6 (Kratos' floor); NIST 800-63B asks for 8.
+    pub min_password_length: usize,
+    /// Refuse passwords too close to an identifier (4000031).
+    pub identifier_similarity_check_enabled: bool,
+    /// Refuse passwords on the embedded list of breached passwords (4000034). The list ships
+    /// with Clavis: nothing is sent over the network.
+    pub haveibeenpwned_enabled: bool,
+}
+
+impl Default for PasswordPolicyConfig {
+    fn default() -> Self {
+        Self {
+            min_password_length: 8,
+            identifier_similarity_check_enabled: true,
+            haveibeenpwned_enabled: true,
+        }
+    }
+}
+
+/// Kratos' floor for `min_password_length`.
+pub const MIN_PASSWORD_LENGTH_FLOOR: usize = 6;
 
 /// `selfservice.flows`.
 #[derive(Debug, Clone, Deserialize, PartialEq, Default)]
@@ -745,6 +797,13 @@ impl Config {
             &[HookName::RevokeActiveSessions, HookName::WebHook],
             true,
         )?;
+        let min_password = self.selfservice.methods.password.config.min_password_length;
+        if min_password < MIN_PASSWORD_LENGTH_FLOOR {
+            return invalid(
+                "selfservice.methods.password.config.min_password_length",
+                format!("must be at least {MIN_PASSWORD_LENGTH_FLOOR}"),
+            );
+        }
         for (key, duration) in [
             ("session.lifespan", &self.session.lifespan),
             ("selfservice.flows.login.lifespan", &flows.login.lifespan),

@@ -372,7 +372,10 @@ fn a_web_hook_is_read_as_kratos_writes_it() {
             if name == "X-Key" && value == "hook-secret"
     ));
     assert!(hooks.runs("password", clavis_core::flow::hooks::Hook::Session));
-    assert!(!format!("{config:?}").contains("hook-secret"), "the key is printed");
+    assert!(
+        !format!("{config:?}").contains("hook-secret"),
+        "the key is printed"
+    );
 }
 
 #[test]
@@ -416,4 +419,27 @@ fn unusable_web_hooks_are_refused() {
             "{key}: {err}"
         );
     }
+}
+
+#[test]
+fn password_method_settings_use_kratos_names_and_keep_kratos_floor() {
+    let file = yaml(
+        "selfservice:\n  methods:\n    password:\n      config:\n        min_password_length: 10\n        haveibeenpwned_enabled: false\n",
+    );
+    let config = load(&sources(Some(&file), &[], Overrides::default()))
+        .unwrap()
+        .config;
+    let password = &config.selfservice.methods.password;
+    assert!(password.enabled);
+    assert_eq!(password.config.min_password_length, 10);
+    assert!(!password.config.haveibeenpwned_enabled);
+    assert!(password.config.identifier_similarity_check_enabled);
+    let file = yaml(
+        "selfservice:\n  methods:\n    password:\n      config:\n        min_password_length: 5\n",
+    );
+    let err = load(&sources(Some(&file), &[], Overrides::default())).unwrap_err();
+    assert!(
+        matches!(err, ConfigError::Invalid { ref key, .. } if key == "selfservice.methods.password.config.min_password_length"),
+        "{err}"
+    );
 }
