@@ -39,6 +39,16 @@ async fn server(engine: Engine, flow: &str, after: Value) -> Option<TestServer> 
     Some(started.unwrap())
 }
 
+/// A server whose registrations run `hook`, then the `session` hook.
+async fn registration_server(engine: Engine, hook: Value) -> Option<TestServer> {
+    server(
+        engine,
+        "registration",
+        json!({"hooks": [hook, {"hook": "session"}]}),
+    )
+    .await
+}
+
 fn web_hook(receiver: &HookReceiver, config: Value) -> Value {
     let mut hook = json!({"hook": "web_hook", "config": {"url": receiver.url("/hook")}});
     for (key, value) in config.as_object().unwrap() {
@@ -117,13 +127,7 @@ async fn registration_web_hook_interrupts_with_messages_and_the_flow_stays_usabl
     let receiver = HookReceiver::start().await;
     receiver.script([Reply::new(403, INTERRUPT)]);
     let hook = web_hook(&receiver, json!({"can_interrupt": true}));
-    let Some(srv) = server(
-        engine,
-        "registration",
-        json!({"hooks": [hook, {"hook": "session"}]}),
-    )
-    .await
-    else {
+    let Some(srv) = registration_server(engine, hook).await else {
         return;
     };
     let flow = create_flow(&srv, "registration").await;
@@ -152,13 +156,7 @@ async fn registration_web_hook_parse_changes_traits_and_metadata_before_saving(e
         .to_string(),
     )]);
     let hook = web_hook(&receiver, json!({"response": {"parse": true}}));
-    let Some(srv) = server(
-        engine,
-        "registration",
-        json!({"hooks": [hook, {"hook": "session"}]}),
-    )
-    .await
-    else {
+    let Some(srv) = registration_server(engine, hook).await else {
         return;
     };
     let registered = register(&srv, "original@example.org", PASSWORD).await;
@@ -234,13 +232,7 @@ async fn registration_web_hook_error_answers_502_and_timeout_504(engine: Engine)
 async fn web_hook_retries_busy_receivers_then_gives_up(engine: Engine) {
     let receiver = HookReceiver::start().await;
     let hook = web_hook(&receiver, json!({"retries": 2}));
-    let Some(srv) = server(
-        engine,
-        "registration",
-        json!({"hooks": [hook, {"hook": "session"}]}),
-    )
-    .await
-    else {
+    let Some(srv) = registration_server(engine, hook).await else {
         return;
     };
     receiver.script([Reply::new(503, ""), Reply::new(429, "")]);
