@@ -1,11 +1,13 @@
-//! A web hook receiver for tests: a real HTTP server on a free loopback port that records every
-//! request and answers from a script (then `204 No Content`).
+//! A web hook receiver for tests: a real HTTP/1.1 server on a free loopback port that records
+//! every request and answers from a script (then `204 No Content`). One request per connection
+//! (`Connection: close`), which is all a web hook client needs.
 
-use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use serde_json::Value;
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
 
 /// One scripted answer.
 #[derive(Debug, Clone)]
@@ -17,7 +19,7 @@ pub struct Reply {
 }
 
 impl Reply {
-    /// Answers `status` with `body` (JSON when it parses as JSON) at once.
+    /// Answers `status` with `body` at once.
     pub fn new(status: u16, body: impl Into<String>) -> Self {
         Self {
             status,
@@ -54,7 +56,7 @@ struct Script {
 pub struct HookReceiver {
     base: String,
     script: Arc<Mutex<Script>>,
-    handle: actix_web::dev::ServerHandle,
+    task: tokio::task::JoinHandle<()>,
 }
 
 fn lock(script: &Mutex<Script>) -> MutexGuard<'_, Script> {
@@ -63,62 +65,100 @@ fn lock(script: &Mutex<Script>) -> MutexGuard<'_, Script> {
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-async fn answer(
-    req: HttpRequest,
-    body: web::Bytes,
-    script: web::Data<Arc<Mutex<Script>>>,
-) -> HttpResponse {
+/// Reads one request: the head up to the blank line, then `Content-Length` bytes of body.
+async fn read_request(stream: &mut TcpStream) -> Option<Received> {
+    let mut buffer = Vec::new();
+    let mut chunk = [0u8; 4096];
+    let head_end = loop {
+        if let Some(at) = buffer.windows(4).position(|w| w == b"\r\n\r\n") {
+            break at;
+        }
+        let read = stream.read(&mut chunk).await.ok()?;
+        if read == 0 {
+            return None;
+        }
+        buffer.extend_from_slice(&chunk[..read]);
+    };
+    let head = String::from_utf8_lossy(&buffer[..head_end]).into_owned();
+    let mut lines = head.split("\r\n");
+    let mut request_line = lines.next()?.split(' ');
+    let method = request_line.next()?.to_owned();
+    let path = request_line.next()?.to_owned();
+    let headers: BTreeMap<String, String> = lines
+        .filter_map(|line| {
+            let (name, value) = line.split_once(':')?;
+            Some((name.trim().to_ascii_lowercase(), value.trim().to_owned()))
+        })
+        .collect();
+    let length: usize = headers
+        .get("content-length")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    let mut body = buffer[head_end + 4..].to_vec();
+    while body.len() < length {
+        let read = stream.read(&mut chunk).await.ok()?;
+        if read == 0 {
+            break;
+        }
+        body.extend_from_slice(&chunk[..read]);
+    }
+    Some(Received {
+        method,
+        path,
+        headers,
+        body: serde_json::from_slice(&body).unwrap_or(Value::Null),
+    })
+}
+
+async fn serve(mut stream: TcpStream, script: Arc<Mutex<Script>>) {
+    let Some(received) = read_request(&mut stream).await else {
+        return;
+    };
     let reply = {
         let mut script = lock(&script);
-        script.received.push(Received {
-            method: req.method().as_str().to_owned(),
-            path: req.path().to_owned(),
-            headers: req
-                .headers()
-                .iter()
-                .filter_map(|(k, v)| Some((k.as_str().to_owned(), v.to_str().ok()?.to_owned())))
-                .collect(),
-            body: serde_json::from_slice(&body).unwrap_or(Value::Null),
-        });
+        script.received.push(received);
         script.replies.pop_front()
     };
     let reply = reply.unwrap_or_else(|| Reply::new(204, ""));
     if !reply.delay.is_zero() {
         tokio::time::sleep(reply.delay).await;
     }
-    let status = actix_web::http::StatusCode::from_u16(reply.status)
-        .unwrap_or(actix_web::http::StatusCode::INTERNAL_SERVER_ERROR);
-    HttpResponse::build(status)
-        .content_type("application/json")
-        .body(reply.body)
+    let body = if reply.status == 204 {
+        ""
+    } else {
+        reply.body.as_str()
+    };
+    let answer = format!(
+        "HTTP/1.1 {} Scripted\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        reply.status,
+        body.len()
+    );
+    // The client may have given up (timeouts); that is its business.
+    let _ = stream.write_all(answer.as_bytes()).await;
+    let _ = stream.shutdown().await;
 }
 
 impl HookReceiver {
     /// Starts a receiver on `127.0.0.1` and a free port.
     pub async fn start() -> Self {
+        let listener = TcpListener::bind(("127.0.0.1", 0))
+            .await
+            .unwrap_or_else(|e| crate::fail(&format!("the hook receiver cannot bind: {e}")));
+        let port = listener
+            .local_addr()
+            .unwrap_or_else(|e| crate::fail(&format!("the hook receiver has no address: {e}")))
+            .port();
         let script = Arc::new(Mutex::new(Script::default()));
-        let data = web::Data::new(script.clone());
-        let server = HttpServer::new(move || {
-            App::new()
-                .app_data(data.clone())
-                .default_service(web::to(answer))
-        })
-        .workers(1)
-        .disable_signals()
-        .bind(("127.0.0.1", 0))
-        .unwrap_or_else(|e| crate::fail(&format!("the hook receiver cannot bind: {e}")));
-        let port = server
-            .addrs()
-            .first()
-            .map(|a| a.port())
-            .unwrap_or_else(|| crate::fail("the hook receiver has no address"));
-        let server = server.run();
-        let handle = server.handle();
-        tokio::spawn(server);
+        let shared = script.clone();
+        let task = tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                tokio::spawn(serve(stream, shared.clone()));
+            }
+        });
         Self {
             base: format!("http://127.0.0.1:{port}"),
             script,
-            handle,
+            task,
         }
     }
 
@@ -152,10 +192,6 @@ impl HookReceiver {
 
 impl Drop for HookReceiver {
     fn drop(&mut self) {
-        let handle = self.handle.clone();
-        // Stopping needs the runtime; after it is gone the server is gone anyway.
-        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
-            runtime.spawn(async move { handle.stop(false).await });
-        }
+        self.task.abort();
     }
 }
