@@ -21,4 +21,5 @@ mod sessions;
 mod settings;
 mod snapshots;
 mod startup;
+mod ui;
 mod webhooks;

@@ -27,6 +27,7 @@ pub struct HttpState {
     pub clock: Arc<dyn Clock>,
     pub rng: Arc<dyn Rng>,
     pub cookie_signer: CookieSigner,
+    pub renderer: clavis_render::Renderer,
     pub settings: Arc<HttpSettings>,
 }
 
@@ -40,6 +41,9 @@ pub struct HttpSettings {
     pub session_cookie: CookieSettings,
     pub cors: CorsSettings,
     pub ui: UiUrls,
+    /// The `form-action` sources of the UI pages' `Content-Security-Policy`: where their forms
+    /// post and where those posts may redirect.
+    pub ui_form_action: String,
     pub version: String,
 }
 

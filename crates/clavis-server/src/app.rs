@@ -255,6 +255,13 @@ pub async fn start(config: Config, runtime: Runtime) -> Result<Running, StartErr
         &admin_base_url,
         ui,
     ));
+    let renderer =
+        clavis_render::Renderer::new(config.ui.templates_dir.as_deref()).map_err(|e| {
+            ConfigError::Invalid {
+                key: "ui.templates_dir".to_owned(),
+                problem: e.to_string(),
+            }
+        })?;
     let state = HttpState {
         identities,
         sessions,
@@ -267,6 +274,7 @@ pub async fn start(config: Config, runtime: Runtime) -> Result<Running, StartErr
         clock: runtime.clock.clone(),
         rng: runtime.rng.clone(),
         cookie_signer,
+        renderer,
         settings,
     };
     let workers = runtime
@@ -458,7 +466,38 @@ fn http_settings(config: &Config, public: &Url, admin: &Url, ui: UiUrls) -> Http
             allow_credentials: cors.allow_credentials,
             max_age: cors.max_age,
         },
+        ui_form_action: form_action_sources(config, public, &ui),
         ui,
         version: VERSION.to_owned(),
     }
+}
+
+/// The origins the UI's forms may post to and be redirected to: Clavis itself, the UI pages,
+/// the default return URL and every allowed `return_to`.
+fn form_action_sources(config: &Config, public: &Url, ui: &UiUrls) -> String {
+    let mut origins: Vec<String> = vec!["'self'".to_owned()];
+    let urls = [
+        public,
+        &ui.login,
+        &ui.registration,
+        &ui.settings,
+        &ui.error,
+        &ui.default_return,
+    ]
+    .into_iter()
+    .cloned()
+    .chain(
+        config
+            .selfservice
+            .allowed_return_urls
+            .iter()
+            .filter_map(|u| Url::parse(u).ok()),
+    );
+    for url in urls {
+        let origin = url.origin().ascii_serialization();
+        if origin != "null" && !origins.contains(&origin) {
+            origins.push(origin);
+        }
+    }
+    origins.join(" ")
 }

@@ -10,6 +10,7 @@ pub mod registration;
 pub mod schemas;
 pub mod sessions;
 pub mod settings;
+pub mod ui;
 
 use crate::error::ApiError;
 use actix_web::web::ServiceConfig;
@@ -24,6 +25,7 @@ pub fn public(cfg: &mut ServiceConfig) {
     settings::configure(cfg);
     logout::configure(cfg);
     errors::configure(cfg);
+    ui::configure(cfg);
 }
 
 /// Every route of the admin listener, in registration order.

@@ -21,6 +21,7 @@ const ENV_SECTIONS: &[&str] = &[
     "session",
     "hashers",
     "selfservice",
+    "ui",
 ];
 
 /// Where configuration comes from, besides the built-in defaults.

@@ -32,6 +32,16 @@ pub struct Config {
     pub session: SessionConfig,
     pub hashers: Hashers,
     pub selfservice: SelfService,
+    pub ui: UiConfig,
+}
+
+/// `ui`: Clavis' own pages.
+#[derive(Debug, Clone, Deserialize, PartialEq, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct UiConfig {
+    /// A directory whose files replace the embedded ones of the same path under
+    /// `ui-templates/` (`pages/login.html`, `locales/de.json`, …).
+    pub templates_dir: Option<std::path::PathBuf>,
 }
 
 /// `serve`: the two listeners.

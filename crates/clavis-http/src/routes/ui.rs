@@ -1,0 +1,446 @@
+//! Clavis' own browser pages (`/ui/...`): each reads its flow, session or error from the core
+//! directly and renders it with `clavis-render`. Pages carry a nonce-based
+//! `Content-Security-Policy`, `X-Frame-Options: DENY` and `Referrer-Policy: no-referrer`, and
+//! work without JavaScript.
+
+use super::flows::{IdParam, see_other, with_cookie};
+use crate::browser;
+use crate::error::ApiError;
+use crate::session_token;
+use crate::state::HttpState;
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use chrono::{DateTime, Utc};
+use clavis_core::CoreError;
+use clavis_core::identity::Identity;
+use clavis_core::secret::constant_time_eq;
+use clavis_core::session::Authenticated;
+use clavis_render::{
+    Account, AccountMethod, AccountSession, Common, ErrorView, FlowPage, Links, LogoutView,
+    PageKind, TraitItem,
+};
+use clavis_types::SessionId;
+use clavis_types::session::Aal;
+use serde::Deserialize;
+use serde_json::Value;
+
+/// Public listener routes.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/ui/login", web::get().to(login_page))
+        .route("/ui/registration", web::get().to(registration_page))
+        .route("/ui/settings", web::get().to(settings_page))
+        .route("/ui/error", web::get().to(error_page))
+        .route("/ui/welcome", web::get().to(welcome_page))
+        .route(
+            "/ui/welcome/sessions/revoke",
+            web::post().to(revoke_session),
+        )
+        .route("/ui/logout", web::get().to(logout_page));
+}
+
+#[derive(Debug, Deserialize)]
+struct FlowQuery {
+    flow: Option<String>,
+}
+
+fn public(state: &HttpState, path: &str) -> String {
+    state
+        .settings
+        .public_base_url
+        .join(path)
+        .map_or_else(|_| path.to_owned(), |u| u.to_string())
+}
+
+fn links(state: &HttpState) -> Links {
+    Links {
+        login: public(state, "self-service/login/browser"),
+        registration: public(state, "self-service/registration/browser"),
+        settings: public(state, "self-service/settings/browser"),
+        welcome: public(state, "ui/welcome"),
+        logout: public(state, "ui/logout"),
+        revoke: public(state, "ui/welcome/sessions/revoke"),
+    }
+}
+
+fn common(req: &HttpRequest, state: &HttpState) -> Common {
+    let accept = req
+        .headers()
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok());
+    let mut nonce = [0u8; 18];
+    state.rng.fill(&mut nonce);
+    Common {
+        lang: state.renderer.language(accept),
+        nonce: STANDARD.encode(nonce),
+    }
+}
+
+fn render_failed(error: clavis_render::RenderError) -> ApiError {
+    ApiError::Core(CoreError::Internal(error.to_string()))
+}
+
+/// An HTML page with the UI's security headers.
+fn html(
+    state: &HttpState,
+    common: &Common,
+    status: actix_web::http::StatusCode,
+    body: String,
+) -> HttpResponse {
+    let nonce = &common.nonce;
+    let policy = format!(
+        "default-src 'none'; style-src 'nonce-{nonce}'; script-src 'nonce-{nonce}' 'strict-dynamic'; img-src 'self' data:; form-action {}; base-uri 'none'; frame-ancestors 'none'",
+        state.settings.ui_form_action
+    );
+    HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .insert_header((header::CONTENT_SECURITY_POLICY, policy))
+        .insert_header((header::X_FRAME_OPTIONS, "DENY"))
+        .insert_header((header::REFERRER_POLICY, "no-referrer"))
+        .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .body(body)
+}
+
+/// Where a page without a usable flow sends the browser: the flow's browser endpoint, which
+/// creates one and comes back here.
+fn start_over(state: &HttpState, req: &HttpRequest, init: &str) -> HttpResponse {
+    let mut target = public(state, init);
+    let query: Vec<(String, String)> =
+        serde_urlencoded::from_str(req.query_string()).unwrap_or_default();
+    let kept: Vec<(String, String)> = query.into_iter().filter(|(k, _)| k != "flow").collect();
+    if !kept.is_empty() {
+        target.push('?');
+        target.push_str(&serde_urlencoded::to_string(kept).unwrap_or_default());
+    }
+    see_other(&target)
+}
+
+/// Whether a flow could not be read because it is gone, expired or belongs to another browser:
+/// the page then starts a new one.
+fn restartable(error: &CoreError) -> bool {
+    matches!(
+        error,
+        CoreError::FlowNotFound
+            | CoreError::FlowExpired { .. }
+            | CoreError::CsrfViolation(_)
+            | CoreError::IdentityMismatch
+    )
+}
+
+async fn login_page(
+    state: web::Data<HttpState>,
+    req: HttpRequest,
+    query: web::Query<FlowQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let init = "self-service/login/browser";
+    let Some(id) = query
+        .flow
+        .as_deref()
+        .and_then(|f| uuid::Uuid::parse_str(f).ok())
+        .map(clavis_types::id::FlowId)
+    else {
+        return Ok(start_over(&state, &req, init));
+    };
+    let csrf = browser::csrf_from_cookie(&req, &state);
+    let flow = match state.login.get(id, csrf.as_ref()).await {
+        Ok(flow) => flow,
+        Err(error) if restartable(&error) => return Ok(start_over(&state, &req, init)),
+        Err(error) => return Err(error.into()),
+    };
+    let page = FlowPage {
+        kind: PageKind::Login,
+        ui: &flow.ui,
+        refresh: flow.refresh,
+        second_factor: flow.requested_aal > Aal::Aal1,
+        links: links(&state),
+    };
+    let common = common(&req, &state);
+    let body = state
+        .renderer
+        .flow_page(&page, &common)
+        .map_err(render_failed)?;
+    Ok(html(&state, &common, actix_web::http::StatusCode::OK, body))
+}
+
+async fn registration_page(
+    state: web::Data<HttpState>,
+    req: HttpRequest,
+    query: web::Query<FlowQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let init = "self-service/registration/browser";
+    let Some(id) = query
+        .flow
+        .as_deref()
+        .and_then(|f| uuid::Uuid::parse_str(f).ok())
+        .map(clavis_types::id::FlowId)
+    else {
+        return Ok(start_over(&state, &req, init));
+    };
+    let csrf = browser::csrf_from_cookie(&req, &state);
+    let flow = match state.registration.get(id, csrf.as_ref()).await {
+        Ok(flow) => flow,
+        Err(error) if restartable(&error) => return Ok(start_over(&state, &req, init)),
+        Err(error) => return Err(error.into()),
+    };
+    let page = FlowPage {
+        kind: PageKind::Registration,
+        ui: &flow.ui,
+        refresh: false,
+        second_factor: false,
+        links: links(&state),
+    };
+    let common = common(&req, &state);
+    let body = state
+        .renderer
+        .flow_page(&page, &common)
+        .map_err(render_failed)?;
+    Ok(html(&state, &common, actix_web::http::StatusCode::OK, body))
+}
+
+async fn settings_page(
+    state: web::Data<HttpState>,
+    req: HttpRequest,
+    query: web::Query<FlowQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let init = "self-service/settings/browser";
+    let Some(id) = query
+        .flow
+        .as_deref()
+        .and_then(|f| uuid::Uuid::parse_str(f).ok())
+        .map(clavis_types::id::FlowId)
+    else {
+        return Ok(start_over(&state, &req, init));
+    };
+    let Ok(caller) = session_token::require(&req, &state).await else {
+        return Ok(start_over(&state, &req, init));
+    };
+    let flow = match state.settings_flows.get(id, &caller).await {
+        Ok(flow) => flow,
+        Err(error) if restartable(&error) => return Ok(start_over(&state, &req, init)),
+        Err(error) => return Err(error.into()),
+    };
+    let page = FlowPage {
+        kind: PageKind::Settings,
+        ui: &flow.ui,
+        refresh: false,
+        second_factor: false,
+        links: links(&state),
+    };
+    let common = common(&req, &state);
+    let body = state
+        .renderer
+        .flow_page(&page, &common)
+        .map_err(render_failed)?;
+    Ok(html(&state, &common, actix_web::http::StatusCode::OK, body))
+}
+
+async fn error_page(
+    state: web::Data<HttpState>,
+    req: HttpRequest,
+    query: web::Query<IdParam>,
+) -> Result<HttpResponse, ApiError> {
+    let kept = match query.id.as_deref().map(str::parse::<uuid::Uuid>) {
+        Some(Ok(id)) => state.flow_errors.get(id).await?,
+        _ => None,
+    };
+    let view = match kept {
+        Some(kept) => error_view(&kept.error),
+        None => ErrorView {
+            code: 404,
+            status: "Not Found".to_owned(),
+            message: "The error you are looking for does not exist (any more).".to_owned(),
+            reason: None,
+            id: None,
+        },
+    };
+    let status = actix_web::http::StatusCode::from_u16(view.code)
+        .unwrap_or(actix_web::http::StatusCode::INTERNAL_SERVER_ERROR);
+    let common = common(&req, &state);
+    let body = state
+        .renderer
+        .error_page(&view, &links(&state), &common)
+        .map_err(render_failed)?;
+    Ok(html(&state, &common, status, body))
+}
+
+fn error_view(error: &Value) -> ErrorView {
+    let text = |key: &str| error.get(key).and_then(Value::as_str).map(str::to_owned);
+    ErrorView {
+        code: error
+            .get("code")
+            .and_then(Value::as_u64)
+            .and_then(|c| u16::try_from(c).ok())
+            .unwrap_or(500),
+        status: text("status").unwrap_or_default(),
+        message: text("message").unwrap_or_default(),
+        reason: text("reason"),
+        id: text("id"),
+    }
+}
+
+fn when(at: DateTime<Utc>) -> String {
+    at.format("%Y-%m-%d %H:%M UTC").to_string()
+}
+
+/// The traits as labelled rows: labels from the schema's `title`s, else the path.
+fn trait_items(state: &HttpState, identity: &Identity) -> Vec<TraitItem> {
+    let schema = state.identities.schemas().get(&identity.schema_id);
+    let mut items = Vec::new();
+    let mut stack: Vec<(String, &Value)> = vec![(String::new(), &identity.traits)];
+    while let Some((path, value)) = stack.pop() {
+        match value {
+            Value::Object(map) => {
+                for (key, child) in map.iter().rev() {
+                    let child_path = if path.is_empty() {
+                        key.clone()
+                    } else {
+                        format!("{path}.{key}")
+                    };
+                    stack.push((child_path, child));
+                }
+            }
+            Value::Null => {}
+            leaf => {
+                let pointer = format!(
+                    "/properties/traits/properties/{}/title",
+                    path.replace('.', "/properties/")
+                );
+                let label = schema
+                    .and_then(|s| s.raw().pointer(&pointer))
+                    .and_then(Value::as_str)
+                    .map_or_else(|| path.clone(), str::to_owned);
+                let value = match leaf {
+                    Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                };
+                items.push(TraitItem {
+                    name: path,
+                    label,
+                    value,
+                });
+            }
+        }
+    }
+    items
+}
+
+fn first_identifier(identity: &Identity) -> String {
+    identity
+        .credentials
+        .values()
+        .flat_map(|c| c.identifiers.iter())
+        .next()
+        .cloned()
+        .or_else(|| {
+            identity
+                .verifiable_addresses
+                .first()
+                .map(|a| a.value.clone())
+        })
+        .unwrap_or_else(|| identity.id.to_string())
+}
+
+async fn account(state: &HttpState, who: &Authenticated) -> Result<Account, ApiError> {
+    let session = &who.session;
+    let mut sessions = vec![session.clone()];
+    sessions.extend(
+        state
+            .sessions
+            .list_others(session, None, 50)
+            .await?
+            .sessions,
+    );
+    Ok(Account {
+        identifier: first_identifier(&who.identity),
+        traits: trait_items(state, &who.identity),
+        aal: session.aal.as_str().to_owned(),
+        methods: session
+            .authentication_methods
+            .iter()
+            .map(|m| AccountMethod {
+                method: m.method.clone(),
+                aal: m.aal.as_str().to_owned(),
+                completed_at: when(m.completed_at),
+            })
+            .collect(),
+        authenticated_at: when(session.authenticated_at),
+        expires_at: when(session.expires_at),
+        sessions: sessions
+            .iter()
+            .map(|s| AccountSession {
+                id: s.id.to_string(),
+                device: s.devices.first().and_then(|d| d.user_agent.clone()),
+                ip: s.devices.first().and_then(|d| d.ip_address.clone()),
+                authenticated_at: when(s.authenticated_at),
+                current: s.id == session.id,
+            })
+            .collect(),
+    })
+}
+
+async fn welcome_page(
+    state: web::Data<HttpState>,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let Ok(who) = session_token::require(&req, &state).await else {
+        return Ok(see_other(&public(&state, "self-service/login/browser")));
+    };
+    let account = account(&state, &who).await?;
+    let (csrf, csrf_cookie) = browser::ensure_csrf(&req, &state);
+    let common = common(&req, &state);
+    let body = state
+        .renderer
+        .welcome_page(&account, csrf.expose(), &links(&state), &common)
+        .map_err(render_failed)?;
+    with_cookie(
+        html(&state, &common, actix_web::http::StatusCode::OK, body),
+        csrf_cookie.as_ref(),
+    )
+}
+
+#[derive(Debug, Deserialize)]
+struct RevokeForm {
+    csrf_token: String,
+    session_id: String,
+}
+
+async fn revoke_session(
+    state: web::Data<HttpState>,
+    req: HttpRequest,
+    form: web::Form<RevokeForm>,
+) -> Result<HttpResponse, ApiError> {
+    let who = session_token::require(&req, &state).await?;
+    let cookie = browser::csrf_from_cookie(&req, &state)
+        .ok_or_else(|| CoreError::CsrfViolation("the CSRF cookie is missing".to_owned()))?;
+    if !constant_time_eq(cookie.expose().as_bytes(), form.csrf_token.as_bytes()) {
+        return Err(CoreError::CsrfViolation("the CSRF token does not match".to_owned()).into());
+    }
+    let id = uuid::Uuid::parse_str(&form.session_id)
+        .map(SessionId::from)
+        .map_err(|_| ApiError::BadRequest("`session_id` is not a session id".to_owned()))?;
+    state.sessions.revoke_other(&who.session, id).await?;
+    Ok(see_other(&public(&state, "ui/welcome")))
+}
+
+async fn logout_page(
+    state: web::Data<HttpState>,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let Ok(who) = session_token::require(&req, &state).await else {
+        return Ok(see_other(&public(&state, "self-service/login/browser")));
+    };
+    let token = state.sessions.new_logout_token(&who.session).await?;
+    let view = LogoutView {
+        action: public(&state, "self-service/logout"),
+        token: token.expose().to_owned(),
+        return_to: None,
+    };
+    let common = common(&req, &state);
+    let body = state
+        .renderer
+        .logout_page(&view, &links(&state), &common)
+        .map_err(render_failed)?;
+    Ok(html(&state, &common, actix_web::http::StatusCode::OK, body))
+}
