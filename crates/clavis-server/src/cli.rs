@@ -152,8 +152,10 @@ async fn serve(sources: ConfigSources) -> Result<(), CliError> {
 fn banner(running: &app::Running, dev: bool) -> String {
     let mode = if dev { " in development mode" } else { "" };
     format!(
-        "Clavis {}{mode} is ready.\n  public API: {}\n  admin API:  {}\n  health:     {}health/ready",
+        "Clavis {}{mode} is ready.\n  sign up:    {}ui/registration\n  account:    {}ui/welcome\n  public API: {}\n  admin API:  {}\n  health:     {}health/ready",
         app::VERSION,
+        running.public_base_url,
+        running.public_base_url,
         running.public_base_url,
         running.admin_base_url,
         running.public_base_url,
