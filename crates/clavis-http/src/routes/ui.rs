@@ -302,6 +302,7 @@ fn trait_items(state: &HttpState, identity: &Identity) -> Vec<TraitItem> {
                 }
             }
             Value::Null => {}
+            Value::String(s) if s.is_empty() => {}
             leaf => {
                 let pointer = format!(
                     "/properties/traits/properties/{}/title",

@@ -1,0 +1,145 @@
+// Clavis' own pages in headless Chromium: a new user signs up, signs out, signs in, changes the
+// password and signs in with it; a wrong password and a form without its CSRF token are refused.
+// Screenshots of every page at phone size land in target/ui-screenshots/.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { chromium } from 'playwright-core';
+
+const root = resolve(import.meta.dirname, '../../..');
+const shots = join(root, 'target', 'ui-screenshots');
+const binary = process.env.CLAVIS_BIN ?? join(root, 'target', 'debug', 'clavis');
+
+let server;
+let base;
+let browser;
+
+function startClavis() {
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('CLAVIS_')));
+  Object.assign(env, { CLAVIS_SERVE__PUBLIC__PORT: '0', CLAVIS_SERVE__ADMIN__PORT: '0', RUST_LOG: 'warn', NO_COLOR: '1' });
+  const child = spawn(binary, ['serve', '--dev'], { cwd: mkdtempSync(join(tmpdir(), 'clavis-ui-')), env });
+  return new Promise((ready, fail) => {
+    let out = '';
+    const timer = setTimeout(() => fail(new Error(`clavis printed no banner: ${out}`)), 60_000);
+    child.stdout.on('data', (chunk) => {
+      out += chunk;
+      const match = out.match(/public API: (\S+)/);
+      if (match) {
+        clearTimeout(timer);
+        ready({ child, url: match[1].replace(/\/$/, '') });
+      }
+    });
+    child.on('exit', (code) => fail(new Error(`clavis exited with ${code}: ${out}`)));
+  });
+}
+
+before(async () => {
+  mkdirSync(shots, { recursive: true });
+  ({ child: server, url: base } = await startClavis());
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  server?.kill('SIGTERM');
+});
+
+async function phone() {
+  const context = await browser.newContext({ viewport: { width: 390, height: 844 }, locale: 'en-US' });
+  const page = await context.newPage();
+  const violations = [];
+  page.on('console', (message) => {
+    if (/Content Security Policy|Refused to/.test(message.text())) violations.push(message.text());
+  });
+  return { context, page, violations };
+}
+
+async function shot(page, name) {
+  await page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
+}
+
+async function signIn(page, email, password) {
+  await page.goto(`${base}/ui/login`);
+  await page.fill('input[name="identifier"]', email);
+  await page.fill('input[name="password"]', password);
+  await page.click('button[name="method"][value="password"]');
+}
+
+async function signOut(page) {
+  await page.goto(`${base}/ui/logout`);
+  await page.click('[data-testid="logout-confirm"]');
+  await page.waitForURL(/\/ui\/login\?flow=/);
+}
+
+test('a new user registers, signs out and in, and changes the password', async () => {
+  const { context, page, violations } = await phone();
+  const email = `ada-${Date.now()}@example.org`;
+
+  await page.goto(`${base}/ui/registration`);
+  await page.waitForURL(/\/ui\/registration\?flow=/);
+  await shot(page, 'registration');
+  await page.fill('input[name="traits.email"]', email);
+  await page.fill('input[name="password"]', 'correct horse battery');
+  await page.click('button[name="method"][value="password"]');
+  await page.waitForURL(/\/ui\/welcome$/);
+  assert.equal(await page.textContent('[data-testid="identifier"]'), email);
+  assert.equal(await page.textContent('[data-testid="aal"]'), 'aal1');
+  await shot(page, 'welcome');
+
+  await page.goto(`${base}/ui/logout`);
+  await shot(page, 'logout');
+  await page.click('[data-testid="logout-confirm"]');
+  await page.waitForURL(/\/ui\/login\?flow=/);
+  await shot(page, 'login');
+
+  await signIn(page, email, 'correct horse battery');
+  await page.waitForURL(/\/ui\/welcome$/);
+
+  await page.click('text=Account settings');
+  await page.waitForURL(/\/ui\/settings\?flow=/);
+  await page.fill('form[data-group="password"] input[name="password"]', 'a brand new passphrase');
+  await page.click('form[data-group="password"] button[name="method"][value="password"]');
+  await page.waitForSelector('[data-message-id="1050001"]');
+  await shot(page, 'settings');
+
+  await signOut(page);
+  await signIn(page, email, 'a brand new passphrase');
+  await page.waitForURL(/\/ui\/welcome$/);
+  assert.equal(await page.textContent('[data-testid="identifier"]'), email);
+
+  assert.deepEqual(violations, [], 'no resource was refused by the Content-Security-Policy');
+  await context.close();
+});
+
+test('a wrong password shows 4000006 next to the form, focused on nothing hidden', async () => {
+  const { context, page } = await phone();
+  await signIn(page, 'nobody@example.org', 'not the password');
+  await page.waitForURL(/\/ui\/login\?flow=/);
+  const message = page.locator('[data-message-id="4000006"]');
+  await message.waitFor();
+  assert.match(await message.textContent(), /credentials are invalid/);
+  assert.equal(await page.inputValue('input[name="identifier"]'), 'nobody@example.org');
+  await shot(page, 'login-refused');
+  await context.close();
+});
+
+test('a form posted without its CSRF token is refused', async () => {
+  const { context, page } = await phone();
+  await page.goto(`${base}/ui/login`);
+  await page.waitForURL(/\/ui\/login\?flow=/);
+  await page.locator('input[name="csrf_token"]').evaluate((input) => input.remove());
+  await page.fill('input[name="identifier"]', 'x@example.org');
+  await page.fill('input[name="password"]', 'whatever it is');
+  await page.click('button[name="method"][value="password"]');
+  await page.waitForURL(/\/ui\/error\?id=/);
+  assert.equal(await page.getAttribute('[data-error-id]', 'data-error-id'), 'security_csrf_violation');
+  await shot(page, 'error');
+  await context.close();
+});
