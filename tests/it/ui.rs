@@ -363,3 +363,31 @@ async fn ui_pages_without_a_usable_flow_start_a_new_one(srv: TestServer) {
     assert_eq!(status, StatusCode::OK);
     assert!(url.contains("/ui/login?flow="), "{url}");
 }
+
+#[tokio::test]
+async fn browser_flows_go_to_an_external_ui_when_ui_url_points_there() {
+    let srv = TestServer::start_with(clavis_testkit::Engine::Sqlite, |config| {
+        let flows = &mut config.selfservice.flows;
+        flows.login.ui_url = Some("https://app.example.org/login".parse().unwrap());
+        flows.registration.ui_url = Some("https://app.example.org/signup".parse().unwrap());
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    let browser = srv.browser();
+    for (init, page) in [
+        (
+            "/self-service/login/browser",
+            "https://app.example.org/login?flow=",
+        ),
+        (
+            "/self-service/registration/browser",
+            "https://app.example.org/signup?flow=",
+        ),
+    ] {
+        let response = browser.get(srv.url(init)).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::SEE_OTHER);
+        let location = response.headers()["location"].to_str().unwrap();
+        assert!(location.starts_with(page), "{init} → {location}");
+    }
+}
