@@ -143,3 +143,24 @@ test('a form posted without its CSRF token is refused', async () => {
   await shot(page, 'error');
   await context.close();
 });
+
+test('the login form works with the keyboard alone, down to 320 px', async () => {
+  const context = await browser.newContext({ viewport: { width: 320, height: 640 } });
+  const page = await context.newPage();
+  await page.goto(`${base}/ui/login`);
+  await page.waitForURL(/\/ui\/login\?flow=/);
+  await page.keyboard.press('Tab');
+  assert.equal(await page.evaluate(() => document.activeElement.className), 'skip');
+  await page.keyboard.press('Tab');
+  assert.equal(await page.evaluate(() => document.activeElement.name), 'identifier');
+  await page.keyboard.type('keys@example.org');
+  await page.keyboard.press('Tab');
+  assert.equal(await page.evaluate(() => document.activeElement.name), 'password');
+  await page.keyboard.type('not the password');
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('[data-message-id="4000006"]');
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth);
+  assert.equal(overflow, false, 'nothing sticks out sideways at 320 px');
+  await shot(page, 'login-320');
+  await context.close();
+});
