@@ -22,6 +22,7 @@ embed!(
     "pages/consent.html",
     "pages/device.html",
     "partials/flow.html",
+    "partials/prompt.html",
     "partials/messages.html",
     "partials/node.html",
     "partials/node_input.html",
@@ -35,18 +36,12 @@ embed!(
 );
 
 /// The pages, checked when a renderer is built.
-pub const PAGES: &[&str] = &[
-    "pages/login.html",
-    "pages/registration.html",
-    "pages/settings.html",
-    "pages/recovery.html",
-    "pages/verification.html",
-    "pages/error.html",
-    "pages/welcome.html",
-    "pages/logout.html",
-    "pages/consent.html",
-    "pages/device.html",
-];
+pub fn pages() -> impl Iterator<Item = &'static str> {
+    FILES
+        .iter()
+        .map(|(name, _)| *name)
+        .filter(|name| name.starts_with("pages/"))
+}
 
 /// The embedded file at `name`.
 pub fn template(name: &str) -> Option<&'static str> {

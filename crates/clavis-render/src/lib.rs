@@ -87,7 +87,7 @@ impl Renderer {
             locales: Arc::new(locales),
         };
         // Broken templates are found at start-up, not on the first visitor.
-        for name in embedded::PAGES {
+        for name in embedded::pages() {
             renderer.env.get_template(name)?;
         }
         Ok(renderer)

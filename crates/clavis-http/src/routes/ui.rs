@@ -14,6 +14,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use chrono::{DateTime, Utc};
 use clavis_core::CoreError;
+use clavis_core::flow::Flow;
 use clavis_core::identity::Identity;
 use clavis_core::secret::constant_time_eq;
 use clavis_core::session::Authenticated;
@@ -129,39 +130,54 @@ fn restartable(error: &CoreError) -> bool {
     )
 }
 
+fn requested(query: &FlowQuery) -> Option<clavis_types::id::FlowId> {
+    query
+        .flow
+        .as_deref()
+        .and_then(|f| uuid::Uuid::parse_str(f).ok())
+        .map(clavis_types::id::FlowId)
+}
+
+/// The page for a flow that was read, or a new flow when it could not be.
+fn flow_answer(
+    state: &HttpState,
+    req: &HttpRequest,
+    kind: PageKind,
+    init: &str,
+    read: Result<Flow, CoreError>,
+) -> Result<HttpResponse, ApiError> {
+    let flow = match read {
+        Ok(flow) => flow,
+        Err(error) if restartable(&error) => return Ok(start_over(state, req, init)),
+        Err(error) => return Err(error.into()),
+    };
+    let page = FlowPage {
+        kind,
+        ui: &flow.ui,
+        refresh: flow.refresh,
+        second_factor: flow.requested_aal > Aal::Aal1,
+        links: links(state),
+    };
+    let common = common(req, state);
+    let body = state
+        .renderer
+        .flow_page(&page, &common)
+        .map_err(render_failed)?;
+    Ok(html(state, &common, actix_web::http::StatusCode::OK, body))
+}
+
 async fn login_page(
     state: web::Data<HttpState>,
     req: HttpRequest,
     query: web::Query<FlowQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let init = "self-service/login/browser";
-    let Some(id) = query
-        .flow
-        .as_deref()
-        .and_then(|f| uuid::Uuid::parse_str(f).ok())
-        .map(clavis_types::id::FlowId)
-    else {
+    let Some(id) = requested(&query) else {
         return Ok(start_over(&state, &req, init));
     };
     let csrf = browser::csrf_from_cookie(&req, &state);
-    let flow = match state.login.get(id, csrf.as_ref()).await {
-        Ok(flow) => flow,
-        Err(error) if restartable(&error) => return Ok(start_over(&state, &req, init)),
-        Err(error) => return Err(error.into()),
-    };
-    let page = FlowPage {
-        kind: PageKind::Login,
-        ui: &flow.ui,
-        refresh: flow.refresh,
-        second_factor: flow.requested_aal > Aal::Aal1,
-        links: links(&state),
-    };
-    let common = common(&req, &state);
-    let body = state
-        .renderer
-        .flow_page(&page, &common)
-        .map_err(render_failed)?;
-    Ok(html(&state, &common, actix_web::http::StatusCode::OK, body))
+    let read = state.login.get(id, csrf.as_ref()).await;
+    flow_answer(&state, &req, PageKind::Login, init, read)
 }
 
 async fn registration_page(
@@ -170,33 +186,12 @@ async fn registration_page(
     query: web::Query<FlowQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let init = "self-service/registration/browser";
-    let Some(id) = query
-        .flow
-        .as_deref()
-        .and_then(|f| uuid::Uuid::parse_str(f).ok())
-        .map(clavis_types::id::FlowId)
-    else {
+    let Some(id) = requested(&query) else {
         return Ok(start_over(&state, &req, init));
     };
     let csrf = browser::csrf_from_cookie(&req, &state);
-    let flow = match state.registration.get(id, csrf.as_ref()).await {
-        Ok(flow) => flow,
-        Err(error) if restartable(&error) => return Ok(start_over(&state, &req, init)),
-        Err(error) => return Err(error.into()),
-    };
-    let page = FlowPage {
-        kind: PageKind::Registration,
-        ui: &flow.ui,
-        refresh: false,
-        second_factor: false,
-        links: links(&state),
-    };
-    let common = common(&req, &state);
-    let body = state
-        .renderer
-        .flow_page(&page, &common)
-        .map_err(render_failed)?;
-    Ok(html(&state, &common, actix_web::http::StatusCode::OK, body))
+    let read = state.registration.get(id, csrf.as_ref()).await;
+    flow_answer(&state, &req, PageKind::Registration, init, read)
 }
 
 async fn settings_page(
@@ -205,35 +200,14 @@ async fn settings_page(
     query: web::Query<FlowQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let init = "self-service/settings/browser";
-    let Some(id) = query
-        .flow
-        .as_deref()
-        .and_then(|f| uuid::Uuid::parse_str(f).ok())
-        .map(clavis_types::id::FlowId)
-    else {
+    let (Some(id), Ok(caller)) = (
+        requested(&query),
+        session_token::require(&req, &state).await,
+    ) else {
         return Ok(start_over(&state, &req, init));
     };
-    let Ok(caller) = session_token::require(&req, &state).await else {
-        return Ok(start_over(&state, &req, init));
-    };
-    let flow = match state.settings_flows.get(id, &caller).await {
-        Ok(flow) => flow,
-        Err(error) if restartable(&error) => return Ok(start_over(&state, &req, init)),
-        Err(error) => return Err(error.into()),
-    };
-    let page = FlowPage {
-        kind: PageKind::Settings,
-        ui: &flow.ui,
-        refresh: false,
-        second_factor: false,
-        links: links(&state),
-    };
-    let common = common(&req, &state);
-    let body = state
-        .renderer
-        .flow_page(&page, &common)
-        .map_err(render_failed)?;
-    Ok(html(&state, &common, actix_web::http::StatusCode::OK, body))
+    let read = state.settings_flows.get(id, &caller).await;
+    flow_answer(&state, &req, PageKind::Settings, init, read)
 }
 
 async fn error_page(
