@@ -375,24 +375,20 @@ async fn welcome_page(
     )
 }
 
-#[derive(Debug, Deserialize)]
-struct RevokeForm {
-    csrf_token: String,
-    session_id: String,
-}
-
 async fn revoke_session(
     state: web::Data<HttpState>,
     req: HttpRequest,
-    form: web::Form<RevokeForm>,
+    bytes: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
     let who = session_token::require(&req, &state).await?;
+    let form = crate::body::decode(&req, &bytes)?;
+    let field = |name: &str| form.get(name).and_then(Value::as_str).unwrap_or_default();
     let cookie = browser::csrf_from_cookie(&req, &state)
         .ok_or_else(|| CoreError::CsrfViolation("the CSRF cookie is missing".to_owned()))?;
-    if !constant_time_eq(cookie.expose().as_bytes(), form.csrf_token.as_bytes()) {
+    if !constant_time_eq(cookie.expose().as_bytes(), field("csrf_token").as_bytes()) {
         return Err(CoreError::CsrfViolation("the CSRF token does not match".to_owned()).into());
     }
-    let id = uuid::Uuid::parse_str(&form.session_id)
+    let id = uuid::Uuid::parse_str(field("session_id"))
         .map(SessionId::from)
         .map_err(|_| ApiError::BadRequest("`session_id` is not a session id".to_owned()))?;
     state.sessions.revoke_other(&who.session, id).await?;
