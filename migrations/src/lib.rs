@@ -11,6 +11,7 @@ mod m20261122_000001_identities_sessions_flows;
 mod m20261122_000002_flow_active_method;
 mod m20261122_000003_session_logout_token;
 mod m20261122_000004_errors_token_exchanges;
+mod m20261122_000005_identity_external_id;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000002_flow_active_method::Migration),
             Box::new(m20261122_000003_session_logout_token::Migration),
             Box::new(m20261122_000004_errors_token_exchanges::Migration),
+            Box::new(m20261122_000005_identity_external_id::Migration),
         ]
     }
 }

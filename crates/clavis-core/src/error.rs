@@ -21,6 +21,9 @@ pub enum CoreError {
     /// No identity has this id.
     #[error("the identity was not found")]
     IdentityNotFound,
+    /// Something the request names does not exist (a credential, a session).
+    #[error("{0}")]
+    NotFound(String),
     /// The traits do not satisfy the identity schema.
     #[error("the traits do not match the identity schema")]
     TraitsInvalid(Vec<TraitViolation>),

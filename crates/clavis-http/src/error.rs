@@ -117,6 +117,15 @@ fn refresh_required() -> Answer {
         .reason("The login session is too old and thus not allowed to update these fields. Please re-authenticate.")
 }
 
+/// `what` with its first letter in upper case, for a `reason` sentence.
+fn capitalised(what: &str) -> String {
+    let mut chars = what.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
 fn bad_request(reason: String) -> Answer {
     Answer::new(
         StatusCode::BAD_REQUEST,
@@ -170,6 +179,11 @@ fn core_answer(error: &CoreError) -> Answer {
             "The requested resource could not be found",
         )
         .reason("The identity was not found."),
+        CoreError::NotFound(what) => Answer::new(
+            StatusCode::NOT_FOUND,
+            "The requested resource could not be found",
+        )
+        .reason(format!("{}.", capitalised(what))),
         CoreError::TraitsInvalid(violations) => {
             let mut answer = Answer::new(
                 StatusCode::BAD_REQUEST,

@@ -8,13 +8,92 @@ use crate::entity::{
 use crate::row::{IdentityRows, identity_from_rows, identity_state_to_row, storage_error};
 use async_trait::async_trait;
 use clavis_core::StorageError;
+use clavis_core::identity::admin::{IdentityDirectory, IdentityFilter};
 use clavis_core::identity::{CredentialKind, IdentifierLookup, Identity, IdentityStore};
 use clavis_types::IdentityId;
+use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, Query, SelectStatement};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    TransactionTrait,
+    QuerySelect, TransactionTrait,
 };
+use std::collections::HashMap;
 use uuid::Uuid;
+
+impl Store {
+    /// The identities of these rows with their addresses, credentials and identifiers, read
+    /// with one query per table, in the order of `rows`.
+    async fn hydrate(&self, rows: Vec<identities::Model>) -> Result<Vec<Identity>, StorageError> {
+        if rows.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
+        let mut verifiable = group(
+            identity_verifiable_addresses::Entity::find()
+                .filter(identity_verifiable_addresses::Column::IdentityId.is_in(ids.clone()))
+                .order_by_asc(identity_verifiable_addresses::Column::Value)
+                .all(&self.db)
+                .await
+                .map_err(storage_error)?,
+            |a| a.identity_id,
+        );
+        let mut recovery = group(
+            identity_recovery_addresses::Entity::find()
+                .filter(identity_recovery_addresses::Column::IdentityId.is_in(ids.clone()))
+                .order_by_asc(identity_recovery_addresses::Column::Value)
+                .all(&self.db)
+                .await
+                .map_err(storage_error)?,
+            |a| a.identity_id,
+        );
+        let credentials = identity_credentials::Entity::find()
+            .filter(identity_credentials::Column::IdentityId.is_in(ids))
+            .all(&self.db)
+            .await
+            .map_err(storage_error)?;
+        let credential_ids: Vec<Uuid> = credentials.iter().map(|c| c.id).collect();
+        let mut identifiers = if credential_ids.is_empty() {
+            HashMap::new()
+        } else {
+            group(
+                identity_credential_identifiers::Entity::find()
+                    .filter(
+                        identity_credential_identifiers::Column::CredentialId.is_in(credential_ids),
+                    )
+                    .order_by_asc(identity_credential_identifiers::Column::Identifier)
+                    .all(&self.db)
+                    .await
+                    .map_err(storage_error)?,
+                |i| i.credential_id,
+            )
+        };
+        let mut credentials = group(credentials, |c| c.identity_id);
+        rows.into_iter()
+            .map(|identity| {
+                let credentials = credentials.remove(&identity.id).unwrap_or_default();
+                let identifiers = credentials
+                    .iter()
+                    .flat_map(|c| identifiers.remove(&c.id).unwrap_or_default())
+                    .collect();
+                identity_from_rows(IdentityRows {
+                    verifiable: verifiable.remove(&identity.id).unwrap_or_default(),
+                    recovery: recovery.remove(&identity.id).unwrap_or_default(),
+                    credentials,
+                    identifiers,
+                    identity,
+                })
+            })
+            .collect()
+    }
+}
+
+/// Rows grouped by the id `key` picks, keeping their order within each group.
+fn group<T>(rows: Vec<T>, key: impl Fn(&T) -> Uuid) -> HashMap<Uuid, Vec<T>> {
+    let mut groups: HashMap<Uuid, Vec<T>> = HashMap::new();
+    for row in rows {
+        groups.entry(key(&row)).or_default().push(row);
+    }
+    groups
+}
 
 #[async_trait]
 impl IdentityStore for Store {
@@ -41,49 +120,11 @@ impl IdentityStore for Store {
     }
 
     async fn get_identity(&self, id: IdentityId) -> Result<Option<Identity>, StorageError> {
-        let Some(identity) = identities::Entity::find_by_id(id.as_uuid())
-            .one(&self.db)
-            .await
-            .map_err(storage_error)?
-        else {
-            return Ok(None);
-        };
-        let verifiable = identity_verifiable_addresses::Entity::find()
-            .filter(identity_verifiable_addresses::Column::IdentityId.eq(id.as_uuid()))
-            .order_by_asc(identity_verifiable_addresses::Column::Value)
+        let rows = identities::Entity::find_by_id(id.as_uuid())
             .all(&self.db)
             .await
             .map_err(storage_error)?;
-        let recovery = identity_recovery_addresses::Entity::find()
-            .filter(identity_recovery_addresses::Column::IdentityId.eq(id.as_uuid()))
-            .order_by_asc(identity_recovery_addresses::Column::Value)
-            .all(&self.db)
-            .await
-            .map_err(storage_error)?;
-        let credentials = identity_credentials::Entity::find()
-            .filter(identity_credentials::Column::IdentityId.eq(id.as_uuid()))
-            .all(&self.db)
-            .await
-            .map_err(storage_error)?;
-        let credential_ids: Vec<Uuid> = credentials.iter().map(|c| c.id).collect();
-        let identifiers = if credential_ids.is_empty() {
-            Vec::new()
-        } else {
-            identity_credential_identifiers::Entity::find()
-                .filter(identity_credential_identifiers::Column::CredentialId.is_in(credential_ids))
-                .order_by_asc(identity_credential_identifiers::Column::Identifier)
-                .all(&self.db)
-                .await
-                .map_err(storage_error)?
-        };
-        identity_from_rows(IdentityRows {
-            identity,
-            verifiable,
-            recovery,
-            credentials,
-            identifiers,
-        })
-        .map(Some)
+        Ok(self.hydrate(rows).await?.pop())
     }
 
     async fn update_identity(&self, identity: &Identity) -> Result<(), StorageError> {
@@ -210,6 +251,94 @@ async fn insert_credentials(
         }
     }
     Ok(())
+}
+
+#[async_trait]
+impl IdentityDirectory for Store {
+    async fn list_identities(
+        &self,
+        filter: &IdentityFilter,
+        after: Option<IdentityId>,
+        limit: u64,
+    ) -> Result<Vec<Identity>, StorageError> {
+        let mut query = identities::Entity::find();
+        if !filter.ids.is_empty() {
+            query = query.filter(
+                identities::Column::Id.is_in(filter.ids.iter().map(|id| id.as_uuid())),
+            );
+        }
+        if let Some(identifier) = &filter.credentials_identifier {
+            query = query.filter(identities::Column::Id.in_subquery(owners_of_identifiers(
+                Expr::col((
+                    identity_credential_identifiers::Entity,
+                    identity_credential_identifiers::Column::Identifier,
+                ))
+                .eq(identifier.as_str()),
+            )));
+        }
+        if let Some(similar) = &filter.identifier_similar {
+            let pattern = format!("%{}%", escape_like(&similar.to_lowercase()));
+            query = query.filter(identities::Column::Id.in_subquery(owners_of_identifiers(
+                Expr::expr(Func::lower(Expr::col((
+                    identity_credential_identifiers::Entity,
+                    identity_credential_identifiers::Column::Identifier,
+                ))))
+                .like(LikeExpr::new(pattern).escape('\\')),
+            )));
+        }
+        if let Some(after) = after {
+            query = query.filter(identities::Column::Id.gt(after.as_uuid()));
+        }
+        let rows = query
+            .order_by_asc(identities::Column::Id)
+            .limit(limit)
+            .all(&self.db)
+            .await
+            .map_err(storage_error)?;
+        self.hydrate(rows).await
+    }
+
+    async fn delete_identity(&self, id: IdentityId) -> Result<bool, StorageError> {
+        // Foreign keys cascade to credentials, identifiers, addresses, sessions and flows.
+        let result = identities::Entity::delete_by_id(id.as_uuid())
+            .exec(&self.db)
+            .await
+            .map_err(storage_error)?;
+        Ok(result.rows_affected == 1)
+    }
+}
+
+/// `SELECT identity_id FROM identity_credentials JOIN identity_credential_identifiers ...
+/// WHERE <condition on the identifier>`.
+fn owners_of_identifiers(condition: Expr) -> SelectStatement {
+    Query::select()
+        .column((
+            identity_credentials::Entity,
+            identity_credentials::Column::IdentityId,
+        ))
+        .from(identity_credentials::Entity)
+        .inner_join(
+            identity_credential_identifiers::Entity,
+            Expr::col((
+                identity_credential_identifiers::Entity,
+                identity_credential_identifiers::Column::CredentialId,
+            ))
+            .equals((identity_credentials::Entity, identity_credentials::Column::Id)),
+        )
+        .and_where(condition)
+        .to_owned()
+}
+
+/// `text` with the `LIKE` wildcards and the escape character escaped.
+fn escape_like(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            escaped.push('\\');
+        }
+        escaped.push(c);
+    }
+    escaped
 }
 
 #[async_trait]

@@ -99,6 +99,13 @@ fn seeds(engine: Engine) -> Vec<(&'static str, Vec<String>)> {
                 ),
             ],
         ),
+        (
+            "m20261122_000005_identity_external_id",
+            vec![format!(
+                "UPDATE identities SET external_id = 'seed-external' WHERE id = {}",
+                uuid("0e0e0e0e-0000-4000-8000-000000000001")
+            )],
+        ),
     ]
 }
 
@@ -134,6 +141,7 @@ async fn replay(db: &Database, engine: Engine) {
         .unwrap()
         .expect("seeded identity");
     assert_eq!(identity.traits["email"], "seed@example.org");
+    assert_eq!(identity.external_id.as_deref(), Some("seed-external"));
     assert_eq!(
         identity.metadata_admin,
         Some(serde_json::json!({"note": 1}))

@@ -7,11 +7,12 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use clavis_core::StorageError;
 use clavis_core::secret::TokenDigest;
+use clavis_core::session::admin::{SessionDirectory, SessionFilter};
 use clavis_core::session::{Session, SessionStore};
 use clavis_types::{IdentityId, SessionId};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    ActiveValue::Set, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
     TransactionTrait,
 };
 use std::collections::HashMap;
@@ -229,5 +230,81 @@ impl SessionStore for Store {
             .await
             .map_err(storage_error)?;
         Ok(result.rows_affected)
+    }
+}
+
+#[async_trait]
+impl SessionDirectory for Store {
+    async fn list_sessions(
+        &self,
+        filter: SessionFilter,
+        now: DateTime<Utc>,
+        after: Option<SessionId>,
+        limit: u64,
+    ) -> Result<Vec<Session>, StorageError> {
+        let mut query = sessions::Entity::find();
+        if let Some(identity) = filter.identity {
+            query = query.filter(sessions::Column::IdentityId.eq(identity.as_uuid()));
+        }
+        let usable = Condition::all()
+            .add(sessions::Column::Active.eq(true))
+            .add(sessions::Column::ExpiresAt.gt(now));
+        query = match filter.active {
+            Some(true) => query.filter(usable),
+            Some(false) => query.filter(usable.not()),
+            None => query,
+        };
+        if let Some(after) = after {
+            query = query.filter(sessions::Column::Id.gt(after.as_uuid()));
+        }
+        let rows = query
+            .order_by_asc(sessions::Column::Id)
+            .limit(limit)
+            .all(&self.db)
+            .await
+            .map_err(storage_error)?;
+        self.with_devices(rows).await
+    }
+
+    async fn find_session(&self, id: SessionId) -> Result<Option<Session>, StorageError> {
+        let rows = sessions::Entity::find_by_id(id.as_uuid())
+            .all(&self.db)
+            .await
+            .map_err(storage_error)?;
+        Ok(self.with_devices(rows).await?.pop())
+    }
+
+    async fn deactivate_session(&self, id: SessionId) -> Result<bool, StorageError> {
+        let result = sessions::Entity::update_many()
+            .col_expr(sessions::Column::Active, Expr::value(false))
+            .filter(sessions::Column::Id.eq(id.as_uuid()))
+            .exec(&self.db)
+            .await
+            .map_err(storage_error)?;
+        Ok(result.rows_affected == 1)
+    }
+
+    async fn delete_identity_sessions(&self, identity: IdentityId) -> Result<u64, StorageError> {
+        let result = sessions::Entity::delete_many()
+            .filter(sessions::Column::IdentityId.eq(identity.as_uuid()))
+            .exec(&self.db)
+            .await
+            .map_err(storage_error)?;
+        Ok(result.rows_affected)
+    }
+
+    async fn set_session_expiry(
+        &self,
+        id: SessionId,
+        expires_at: DateTime<Utc>,
+    ) -> Result<bool, StorageError> {
+        let result = sessions::Entity::update_many()
+            .col_expr(sessions::Column::ExpiresAt, Expr::value(expires_at))
+            .filter(sessions::Column::Id.eq(id.as_uuid()))
+            .filter(sessions::Column::Active.eq(true))
+            .exec(&self.db)
+            .await
+            .map_err(storage_error)?;
+        Ok(result.rows_affected == 1)
     }
 }

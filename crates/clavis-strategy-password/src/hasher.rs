@@ -3,7 +3,7 @@
 //! A login burst cannot exhaust memory: each argon2id hash holds `memory` bytes, and no more
 //! than `max_concurrent` run at once; the rest wait for a permit.
 
-use argon2::{Algorithm, Argon2, Params, PasswordHasher as _, PasswordVerifier as _, Version};
+use argon2::{Algorithm, Argon2, Params, PasswordHasher as _, Version};
 use clavis_core::Rng;
 use std::sync::Arc;
 use tokio::sync::Semaphore;
@@ -40,7 +40,7 @@ impl Password {
     }
 }
 
-/// Hashes with argon2id and verifies argon2 and bcrypt hashes.
+/// Hashes with argon2id and verifies argon2id and imported hashes.
 pub struct PasswordHasher {
     params: Params,
     permits: Arc<Semaphore>,
@@ -117,7 +117,8 @@ impl PasswordHasher {
         .map_err(|e| HashError::Hashing(e.to_string()))?
     }
 
-    /// Whether `password` matches `hash` (argon2 in PHC form, or bcrypt). `None` spends the
+    /// Whether `password` matches `hash` (argon2id, or an imported format, see
+    /// [`crate::imported`]). `None` spends the
     /// same work on a hash nobody knows the password of, so unknown accounts cost as much as
     /// wrong passwords.
     pub async fn verify(
@@ -137,23 +138,12 @@ impl PasswordHasher {
         let this = self.clone();
         let matched = tokio::task::spawn_blocking(move || {
             let _permit = permit;
-            verify_now(&this.argon2(), &bytes, &hash)
+            crate::imported::verify(&this.argon2(), &bytes, &hash)
         })
         .await
         .map_err(|e| HashError::Hashing(e.to_string()))?;
         Ok(known && matched)
     }
-}
-
-fn verify_now(argon2: &Argon2<'_>, password: &[u8], hash: &str) -> bool {
-    if hash.starts_with("$argon2") {
-        // The parameters are read from the hash itself, so older costs still verify.
-        return argon2.verify_password(password, hash).is_ok();
-    }
-    if hash.starts_with("$2a$") || hash.starts_with("$2b$") || hash.starts_with("$2y$") {
-        return bcrypt::verify(password, hash).unwrap_or(false);
-    }
-    false
 }
 
 #[cfg(test)]

@@ -2,13 +2,17 @@
 //!
 //! [`PasswordMethod`] implements the login, registration and settings capabilities of the strategy
 //! interface (`clavis_core::flow::method`). It stores a versioned credential
-//! ([`credential::PasswordConfig`]), verifies argon2id and bcrypt hashes, hashes on the blocking
+//! ([`credential::PasswordConfig`]), verifies argon2id and the hashes other systems made (bcrypt,
+//! pbkdf2, scrypt, argon2i; accepted by the admin API's import and upgraded at the next login),
+//! hashes on the blocking
 //! pool under a concurrency limit, and spends the same hashing time on unknown identifiers as on
 //! wrong passwords. It never touches HTTP, sessions or storage beyond its ports.
 
 pub mod breached;
 pub mod credential;
 pub mod hasher;
+pub mod imported;
+mod import;
 mod login;
 mod nodes;
 mod payload;

@@ -155,6 +155,8 @@ impl TestServer {
                 metadata_public: None,
                 metadata_admin: None,
                 credentials: Vec::new(),
+                external_id: None,
+                address_claims: Vec::new(),
             })
             .await
     }
@@ -174,6 +176,8 @@ impl TestServer {
                     CredentialKind::Password,
                     json!({"v": "1", "hashed_password": hash}),
                 )],
+                external_id: None,
+                address_claims: Vec::new(),
             })
             .await
             .unwrap_or_else(|e| fail(&format!("cannot create identity {email}: {e}")))

@@ -4,6 +4,7 @@
 //! SDKs decode it unchanged. This crate holds data shapes only — no behaviour, no I/O — and
 //! depends on nothing but serde, uuid and chrono, so every other crate may use it.
 
+pub mod admin;
 pub mod error;
 pub mod flow;
 pub mod health;

@@ -293,6 +293,8 @@ impl RegistrationEngine {
                 metadata_public,
                 metadata_admin,
                 credentials,
+                external_id: None,
+                address_claims: Vec::new(),
             })
             .await;
         let refused = match created {

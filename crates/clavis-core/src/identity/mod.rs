@@ -4,6 +4,7 @@
 //! This module validates and derives; it never stores. Persistence goes through
 //! [`IdentityStore`], which `clavis-store` implements.
 
+pub mod admin;
 mod extension;
 mod schema;
 
@@ -202,6 +203,19 @@ pub struct NewIdentity {
     pub metadata_admin: Option<Value>,
     /// Credentials with their configs; identifiers are derived from the traits.
     pub credentials: Vec<(CredentialKind, Value)>,
+    /// The id another system knows the identity by (unique when set).
+    pub external_id: Option<String>,
+    /// Verification states known from elsewhere (an import), matched to the addresses the
+    /// traits declare by value; addresses without a claim start unverified.
+    pub address_claims: Vec<AddressClaim>,
+}
+
+/// What an import knows about one verifiable address.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AddressClaim {
+    pub value: String,
+    pub verified: bool,
+    pub verified_at: Option<DateTime<Utc>>,
 }
 
 /// A change to an existing identity, as a settings method or a login upgrade describes it.
@@ -217,6 +231,14 @@ pub struct IdentityChange {
     pub metadata_public: Option<Value>,
     /// New admin metadata, or `None` to keep it.
     pub metadata_admin: Option<Value>,
+    /// Another identity schema (the traits are validated against it), or `None` to keep it.
+    pub schema_id: Option<String>,
+    /// A new state, or `None` to keep it.
+    pub state: Option<IdentityState>,
+    /// A new external id (`Some(None)` clears it), or `None` to keep it.
+    pub external_id: Option<Option<String>>,
+    /// Verification states to set on addresses that stay, or `None` to keep them.
+    pub address_claims: Option<Vec<AddressClaim>>,
 }
 
 impl IdentityChange {
@@ -227,6 +249,10 @@ impl IdentityChange {
             && self.remove_credentials.is_empty()
             && self.metadata_public.is_none()
             && self.metadata_admin.is_none()
+            && self.schema_id.is_none()
+            && self.state.is_none()
+            && self.external_id.is_none()
+            && self.address_claims.is_none()
     }
 }
 
@@ -273,16 +299,18 @@ impl IdentityService {
             .validate_traits(&new.traits)
             .map_err(CoreError::TraitsInvalid)?;
         let now = self.clock.now();
+        let mut verifiable_addresses = self.verifiable_addresses(&extract, now);
+        apply_claims(&mut verifiable_addresses, &new.address_claims, now);
         let identity = Identity {
             id: IdentityId(uuid_v4(self.rng.as_ref())),
             schema_id,
             state: new.state,
             state_changed_at: Some(now),
             traits: new.traits,
-            metadata_public: new.metadata_public,
-            metadata_admin: new.metadata_admin,
-            external_id: None,
-            verifiable_addresses: self.verifiable_addresses(&extract, now),
+            metadata_public: new.metadata_public.filter(|m| !m.is_null()),
+            metadata_admin: new.metadata_admin.filter(|m| !m.is_null()),
+            external_id: new.external_id,
+            verifiable_addresses,
             recovery_addresses: self.recovery_addresses(&extract, now),
             credentials: credentials(new.credentials, &extract, now),
             created_at: now,
@@ -307,18 +335,29 @@ impl IdentityService {
         current: &Identity,
         change: IdentityChange,
     ) -> Result<Identity, CoreError> {
+        let schema_id = change
+            .schema_id
+            .unwrap_or_else(|| current.schema_id.clone());
         let schema = self
             .schemas
-            .get(&current.schema_id)
-            .ok_or_else(|| CoreError::SchemaNotFound(current.schema_id.clone()))?;
+            .get(&schema_id)
+            .ok_or_else(|| CoreError::SchemaNotFound(schema_id.clone()))?;
         let traits = change.traits.unwrap_or_else(|| current.traits.clone());
         let extract = schema
             .validate_traits(&traits)
             .map_err(CoreError::TraitsInvalid)?;
         let now = self.clock.now();
         let mut updated = current.clone();
+        updated.schema_id = schema_id;
         updated.traits = traits;
         updated.updated_at = now;
+        if let Some(state) = change.state.filter(|state| *state != current.state) {
+            updated.state = state;
+            updated.state_changed_at = Some(now);
+        }
+        if let Some(external_id) = change.external_id {
+            updated.external_id = external_id;
+        }
         if let Some(metadata) = change.metadata_public {
             updated.metadata_public = Some(metadata).filter(|m| !m.is_null());
         }
@@ -337,6 +376,9 @@ impl IdentityService {
                     .unwrap_or(fresh)
             })
             .collect();
+        if let Some(claims) = &change.address_claims {
+            apply_claims(&mut updated.verifiable_addresses, claims, now);
+        }
         updated.recovery_addresses = self
             .recovery_addresses(&extract, now)
             .into_iter()
@@ -414,6 +456,28 @@ impl IdentityService {
                 updated_at: now,
             })
             .collect()
+    }
+}
+
+/// Sets the verification state each claim states on the address with its value.
+fn apply_claims(addresses: &mut [VerifiableAddress], claims: &[AddressClaim], now: DateTime<Utc>) {
+    for address in addresses {
+        let claim = claims
+            .iter()
+            .find(|claim| claim.value.trim().eq_ignore_ascii_case(&address.value));
+        let Some(claim) = claim else { continue };
+        if claim.verified == address.verified {
+            continue;
+        }
+        address.verified = claim.verified;
+        address.updated_at = now;
+        if claim.verified {
+            address.verified_at = Some(claim.verified_at.unwrap_or(now));
+            address.status = VerificationStatus::Completed;
+        } else {
+            address.verified_at = None;
+            address.status = VerificationStatus::Pending;
+        }
     }
 }
 

@@ -4,6 +4,8 @@
 //! Whether a session counts is decided here: it must be stored as active, not expired by the
 //! injected clock, and belong to an active identity.
 
+pub mod admin;
+
 use crate::clock::Clock;
 use crate::error::CoreError;
 use crate::identity::{Identity, IdentityStore};

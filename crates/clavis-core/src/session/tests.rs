@@ -216,6 +216,8 @@ async fn alice(f: &Fixture) -> Identity {
             metadata_public: None,
             metadata_admin: None,
             credentials: Vec::new(),
+            external_id: None,
+            address_claims: Vec::new(),
         })
         .await
         .unwrap()
