@@ -149,7 +149,13 @@ async fn request_id_is_echoed_or_generated(srv: TestServer) {
 
 async fn unknown_path_answers_404_envelope(srv: TestServer) {
     for url in [srv.url("/no/such/path"), srv.admin_url("/no/such/path")] {
-        let response = srv.http().get(url).send().await.unwrap();
+        let response = srv
+            .http()
+            .get(url)
+            .bearer_auth(clavis_testkit::TEST_ADMIN_KEY)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(response.status(), StatusCode::NOT_FOUND);
         let body: Value = response.json().await.unwrap();
         assert_eq!(body["error"]["code"], 404);

@@ -9,6 +9,7 @@
     clippy::disallowed_methods
 )]
 
+mod admin;
 mod browser;
 mod errors;
 mod health;

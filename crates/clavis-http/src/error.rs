@@ -32,6 +32,9 @@ pub enum ApiError {
     /// A privileged change needs a fresh sign-in; the browser goes to this refresh login.
     #[error("the session must sign in again at {0}")]
     RefreshRequired(String),
+    /// The admin API needs an API key and the request carries none that matches.
+    #[error("a valid admin API key is required")]
+    AdminKeyRequired,
     /// A single-page or native client must send the browser to this URL.
     #[error("the browser must go to {0}")]
     LocationChange(String),
@@ -99,6 +102,11 @@ fn answer(error: &ApiError) -> Answer {
         .reason(format!(
             "`{kind}` is not supported; send application/json or application/x-www-form-urlencoded."
         )),
+        ApiError::AdminKeyRequired => Answer::new(
+            StatusCode::UNAUTHORIZED,
+            "The request could not be authorized",
+        )
+        .reason("A valid admin API key is required: send it as `Authorization: Bearer <key>`."),
         ApiError::RefreshRequired(url) => refresh_required()
             .sibling("redirect_browser_to", Value::String(url.clone())),
         ApiError::LocationChange(url) => Answer::new(
@@ -298,6 +306,10 @@ impl ResponseError for ApiError {
         if status.is_server_error() {
             tracing::error!(error = %self, "request failed");
         }
-        HttpResponse::build(status).json(self.envelope())
+        let mut response = HttpResponse::build(status);
+        if matches!(self, ApiError::AdminKeyRequired) {
+            response.insert_header((actix_web::http::header::WWW_AUTHENTICATE, "Bearer"));
+        }
+        response.json(self.envelope())
     }
 }

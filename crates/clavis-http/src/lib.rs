@@ -64,6 +64,10 @@ fn server(
                 cors_enabled,
                 middleware::cors(&data.settings.cors),
             ))
+            .wrap(actix_web::middleware::Condition::new(
+                surface == Surface::Admin,
+                actix_web::middleware::from_fn(middleware::admin_api_key),
+            ))
             .wrap(actix_web::middleware::from_fn(middleware::no_cache_on_get))
             .wrap(actix_web::middleware::from_fn(middleware::body_limit))
             .wrap(actix_web::middleware::from_fn(middleware::request_log))

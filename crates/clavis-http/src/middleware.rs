@@ -1,8 +1,8 @@
 //! Request-wide behaviour: request ids and access logs, the body limit, no caching of GET
-//! answers, and CORS on the public listener.
+//! answers, CORS on the public listener, and the API key on the admin listener.
 
-use crate::error::envelope;
-use crate::state::CorsSettings;
+use crate::error::{ApiError, envelope};
+use crate::state::{CorsSettings, HttpState};
 use actix_cors::Cors;
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -125,4 +125,56 @@ pub fn cors(settings: &CorsSettings) -> Cors {
         cors = cors.supports_credentials();
     }
     cors.max_age(settings.max_age)
+}
+
+/// Paths of the admin listener that stay open without a key: probes, the version, and the
+/// redirects of the (public) identity schemas to the public listener.
+fn open_admin_path(path: &str) -> bool {
+    let path = path.strip_prefix("/admin").unwrap_or(path);
+    matches!(
+        path,
+        "/health/alive" | "/health/ready" | "/version" | "/schemas"
+    ) || path.starts_with("/schemas/")
+}
+
+/// Requires `Authorization: Bearer <key>` with a configured admin API key on the admin
+/// listener (when any key is configured). Keys are compared by their SHA-256 digests, in
+/// constant time.
+pub async fn admin_api_key(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
+    let keys = req
+        .app_data::<actix_web::web::Data<HttpState>>()
+        .map(|state| state.settings.admin_api_keys.clone())
+        .unwrap_or_default();
+    if keys.is_empty() || open_admin_path(req.path()) {
+        return Ok(next.call(req).await?.map_into_boxed_body());
+    }
+    let presented = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            let (scheme, key) = v.split_once(' ')?;
+            scheme.eq_ignore_ascii_case("bearer").then(|| key.trim())
+        })
+        .filter(|key| !key.is_empty())
+        .map(|key| clavis_core::secret::TokenDigest::of(key.as_bytes()));
+    let allowed = presented.is_some_and(|digest| {
+        // Every key is compared, so the time taken does not tell which one nearly matched.
+        keys.iter().fold(false, |found, key| {
+            found
+                | clavis_core::secret::constant_time_eq(
+                    key.as_str().as_bytes(),
+                    digest.as_str().as_bytes(),
+                )
+        })
+    });
+    if allowed {
+        Ok(next.call(req).await?.map_into_boxed_body())
+    } else {
+        let response = actix_web::ResponseError::error_response(&ApiError::AdminKeyRequired);
+        Ok(req.into_response(response))
+    }
 }

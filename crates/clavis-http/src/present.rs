@@ -147,3 +147,51 @@ pub fn settings_flow(
         transient_payload: flow.transient_payload.clone(),
     }
 }
+
+/// Which credentials an admin answer shows (metadata only, never secrets).
+pub enum CredentialView {
+    /// Every credential the identity has.
+    All,
+    /// Only these types (`include_credential=`); none when empty.
+    Only(std::collections::BTreeSet<String>),
+}
+
+/// An identity on the admin API: the public view plus `metadata_admin`, `external_id` and the
+/// credentials' types, identifiers, versions and times.
+pub fn admin_identity(
+    identity: &Identity,
+    public_base_url: &Url,
+    view: &CredentialView,
+) -> clavis_types::admin::AdminIdentity {
+    let shown = |kind: &str| match view {
+        CredentialView::All => true,
+        CredentialView::Only(kinds) => kinds.contains(kind),
+    };
+    let credentials: std::collections::BTreeMap<_, _> = identity
+        .credentials
+        .values()
+        .filter(|c| shown(c.kind.as_str()))
+        .map(|c| {
+            (
+                c.kind.as_str().to_owned(),
+                clavis_types::admin::IdentityCredential {
+                    kind: c.kind.as_str().to_owned(),
+                    identifiers: c.identifiers.clone(),
+                    config: serde_json::json!({}),
+                    version: c.version,
+                    created_at: c.created_at,
+                    updated_at: c.updated_at,
+                },
+            )
+        })
+        .collect();
+    clavis_types::admin::AdminIdentity {
+        identity: self::identity(identity, public_base_url),
+        metadata_admin: identity.metadata_admin.clone(),
+        external_id: identity.external_id.clone(),
+        credentials: match view {
+            CredentialView::Only(kinds) if kinds.is_empty() => None,
+            _ => Some(credentials),
+        },
+    }
+}

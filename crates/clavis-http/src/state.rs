@@ -8,7 +8,10 @@ use clavis_core::flow::registration::RegistrationEngine;
 use clavis_core::flow::settings::SettingsEngine;
 use clavis_core::health::Readiness;
 use clavis_core::identity::IdentityService;
+use clavis_core::identity::admin::IdentityAdmin;
+use clavis_core::secret::TokenDigest;
 use clavis_core::session::SessionService;
+use clavis_core::session::admin::SessionAdmin;
 use clavis_core::{Clock, Rng};
 use std::sync::Arc;
 use url::Url;
@@ -18,6 +21,8 @@ use url::Url;
 pub struct HttpState {
     pub identities: IdentityService,
     pub sessions: SessionService,
+    pub identity_admin: IdentityAdmin,
+    pub session_admin: SessionAdmin,
     pub login: LoginEngine,
     pub registration: RegistrationEngine,
     pub settings_flows: SettingsEngine,
@@ -38,6 +43,8 @@ pub struct HttpSettings {
     pub public_base_url: Url,
     /// Where operators reach the admin API (ends with `/`).
     pub admin_base_url: Url,
+    /// Digests of the admin API keys; empty leaves the admin API open.
+    pub admin_api_keys: Vec<TokenDigest>,
     pub session_cookie: CookieSettings,
     pub cors: CorsSettings,
     pub ui: UiUrls,

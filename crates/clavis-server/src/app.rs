@@ -12,7 +12,9 @@ use clavis_core::flow::profile::ProfileMethod;
 use clavis_core::flow::registration::{RegistrationEngine, RegistrationSettings};
 use clavis_core::flow::settings::{SettingsEngine, SettingsPolicy};
 use clavis_core::flow::webhook::WebHookTransport;
+use clavis_core::identity::admin::IdentityAdmin;
 use clavis_core::identity::{IdentityService, SchemaError, SchemaRegistry};
+use clavis_core::session::admin::SessionAdmin;
 use clavis_core::session::{SessionService, SessionSettings};
 use clavis_core::{Clock, OsRng, Rng, SystemClock};
 use clavis_http::{CookieSettings, CorsSettings, HttpSettings, HttpState, UiUrls};
@@ -226,7 +228,7 @@ pub async fn start(config: Config, runtime: Runtime) -> Result<Running, StartErr
         },
     );
     let registration = RegistrationEngine::new(
-        methods,
+        methods.clone(),
         store.clone(),
         identities.clone(),
         sessions.clone(),
@@ -235,6 +237,18 @@ pub async fn start(config: Config, runtime: Runtime) -> Result<Running, StartErr
         flow_settings(config.selfservice.flows.registration.lifespan.0),
         RegistrationSettings {
             after: hooks(config.registration_after_hooks()),
+        },
+    );
+    let identity_admin = IdentityAdmin::new(
+        identities.clone(),
+        store.clone(),
+        methods.importers().to_vec(),
+    );
+    let session_admin = SessionAdmin::new(
+        store.clone(),
+        runtime.clock.clone(),
+        SessionSettings {
+            lifespan: config.session.lifespan.0,
         },
     );
     let exchanges = TokenExchanges::new(
@@ -265,6 +279,8 @@ pub async fn start(config: Config, runtime: Runtime) -> Result<Running, StartErr
     let state = HttpState {
         identities,
         sessions,
+        identity_admin,
+        session_admin,
         login,
         registration,
         settings_flows,
@@ -333,7 +349,8 @@ fn methods(
     Ok(registry
         .login(password.clone())?
         .registration(password.clone())?
-        .settings(password)?)
+        .settings(password.clone())?
+        .import(password)?)
 }
 
 fn bind(key: &'static str, host: &str, port: u16) -> Result<TcpListener, StartError> {
@@ -445,6 +462,7 @@ fn http_settings(config: &Config, public: &Url, admin: &Url, ui: UiUrls) -> Http
     HttpSettings {
         public_base_url: public.clone(),
         admin_base_url: admin.clone(),
+        admin_api_keys: config.serve.admin.api_key_digests(),
         session_cookie: CookieSettings {
             name: cookie.name.clone(),
             domain: cookie.domain.clone(),

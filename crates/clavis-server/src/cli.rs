@@ -122,6 +122,7 @@ async fn serve(sources: ConfigSources) -> Result<(), CliError> {
         tracing::warn!(variable = %name, "environment variable names no configuration key; ignored");
     }
     let runtime = Runtime::default();
+    let mut admin_key_file = None;
     if config.dev {
         let notes = dev::prepare(
             &mut config,
@@ -132,11 +133,22 @@ async fn serve(sources: ConfigSources) -> Result<(), CliError> {
         if let Some(path) = notes.generated_secrets {
             tracing::warn!(file = %path.display(), "generated cookie and cipher secrets; keep this file private");
         }
+        admin_key_file = notes.admin_api_key;
     }
     config.validate_for_serve()?;
     let dev = config.dev;
+    let admin_key = admin_key_file
+        .as_ref()
+        .and_then(|path| Some((path.clone(), config.serve.admin.api_keys.first()?.clone())));
     let running = app::start(config, runtime).await?;
     println!("{}", banner(&running, dev));
+    if let Some((path, key)) = admin_key {
+        // Printed for the developer at the terminal, never written to the log.
+        println!(
+            "  admin key:  {key}\n              (kept in {}; send it as `Authorization: Bearer <key>`)",
+            path.display()
+        );
+    }
     tracing::info!(public = %running.public_base_url, admin = %running.admin_base_url, "clavis started");
     shutdown_signal().await;
     tracing::info!("shutting down: finishing in-flight requests");

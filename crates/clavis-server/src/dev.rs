@@ -31,7 +31,12 @@ pub struct DevNotes {
     pub generated_secrets: Option<PathBuf>,
     pub loaded_secrets: Option<PathBuf>,
     pub sqlite_file: Option<PathBuf>,
+    /// The admin API key file, when `--dev` supplied the key (generated or loaded).
+    pub admin_api_key: Option<PathBuf>,
 }
+
+/// The file holding the admin API key `--dev` generates.
+pub const ADMIN_API_KEY_FILE: &str = "admin-api-key";
 
 /// Fills in what `--dev` may default: the DSN and missing secrets (generated once, then kept).
 pub fn prepare(config: &mut Config, data_dir: &Path, rng: &dyn Rng) -> Result<DevNotes, DevError> {
@@ -76,6 +81,27 @@ pub fn prepare(config: &mut Config, data_dir: &Path, rng: &dyn Rng) -> Result<De
         if config.secrets.cipher.is_empty() {
             config.secrets.cipher = stored.cipher;
         }
+    }
+    if config.serve.admin.api_keys.is_empty() {
+        let path = data_dir.join(ADMIN_API_KEY_FILE);
+        let key = if path.exists() {
+            std::fs::read_to_string(&path)
+                .map_err(|e| fail(e.to_string()))?
+                .trim()
+                .to_owned()
+        } else {
+            let key = format!("clv_ak_{}", secret(rng));
+            write_private(&path, &format!("{key}\n")).map_err(|e| fail(e.to_string()))?;
+            key
+        };
+        if key.len() < crate::config::MIN_API_KEY_LEN {
+            return Err(fail(format!(
+                "{} holds no usable key; delete it to generate a new one",
+                path.display()
+            )));
+        }
+        config.serve.admin.api_keys = vec![key];
+        notes.admin_api_key = Some(path);
     }
     Ok(notes)
 }
@@ -124,6 +150,10 @@ mod tests {
         assert!(notes.loaded_secrets.is_some());
         assert_eq!(first.secrets.cookie, second.secrets.cookie);
         assert_eq!(first.secrets.cipher, second.secrets.cipher);
+        assert_eq!(first.serve.admin.api_keys.len(), 1);
+        assert!(first.serve.admin.api_keys[0].starts_with("clv_ak_"));
+        assert_eq!(first.serve.admin.api_keys, second.serve.admin.api_keys);
+        assert!(notes.admin_api_key.is_some());
     }
 
     #[test]
@@ -135,7 +165,14 @@ mod tests {
             ..Config::default()
         };
         config.secrets.cookie = vec!["configured-secret-123".into()];
-        prepare(&mut config, dir.path(), &OsRng).unwrap();
+        config.serve.admin.api_keys = vec!["configured-admin-key-123".into()];
+        let notes = prepare(&mut config, dir.path(), &OsRng).unwrap();
+        assert_eq!(
+            config.serve.admin.api_keys,
+            vec!["configured-admin-key-123".to_owned()]
+        );
+        assert!(notes.admin_api_key.is_none());
+        assert!(!dir.path().join(ADMIN_API_KEY_FILE).exists());
         assert_eq!(config.dsn.as_deref(), Some("memory"));
         assert_eq!(
             config.secrets.cookie,

@@ -263,28 +263,31 @@ impl IdentityDirectory for Store {
     ) -> Result<Vec<Identity>, StorageError> {
         let mut query = identities::Entity::find();
         if !filter.ids.is_empty() {
-            query = query.filter(
-                identities::Column::Id.is_in(filter.ids.iter().map(|id| id.as_uuid())),
-            );
+            query = query
+                .filter(identities::Column::Id.is_in(filter.ids.iter().map(|id| id.as_uuid())));
         }
         if let Some(identifier) = &filter.credentials_identifier {
-            query = query.filter(identities::Column::Id.in_subquery(owners_of_identifiers(
-                Expr::col((
-                    identity_credential_identifiers::Entity,
-                    identity_credential_identifiers::Column::Identifier,
-                ))
-                .eq(identifier.as_str()),
-            )));
+            query = query.filter(
+                identities::Column::Id.in_subquery(owners_of_identifiers(
+                    Expr::col((
+                        identity_credential_identifiers::Entity,
+                        identity_credential_identifiers::Column::Identifier,
+                    ))
+                    .eq(identifier.as_str()),
+                )),
+            );
         }
         if let Some(similar) = &filter.identifier_similar {
             let pattern = format!("%{}%", escape_like(&similar.to_lowercase()));
-            query = query.filter(identities::Column::Id.in_subquery(owners_of_identifiers(
-                Expr::expr(Func::lower(Expr::col((
-                    identity_credential_identifiers::Entity,
-                    identity_credential_identifiers::Column::Identifier,
-                ))))
-                .like(LikeExpr::new(pattern).escape('\\')),
-            )));
+            query = query.filter(
+                identities::Column::Id.in_subquery(owners_of_identifiers(
+                    Expr::expr(Func::lower(Expr::col((
+                        identity_credential_identifiers::Entity,
+                        identity_credential_identifiers::Column::Identifier,
+                    ))))
+                    .like(LikeExpr::new(pattern).escape('\\')),
+                )),
+            );
         }
         if let Some(after) = after {
             query = query.filter(identities::Column::Id.gt(after.as_uuid()));
@@ -323,7 +326,10 @@ fn owners_of_identifiers(condition: Expr) -> SelectStatement {
                 identity_credential_identifiers::Entity,
                 identity_credential_identifiers::Column::CredentialId,
             ))
-            .equals((identity_credentials::Entity, identity_credentials::Column::Id)),
+            .equals((
+                identity_credentials::Entity,
+                identity_credentials::Column::Id,
+            )),
         )
         .and_where(condition)
         .to_owned()

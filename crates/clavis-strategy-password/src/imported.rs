@@ -88,7 +88,9 @@ fn bcrypt_well_formed(hash: &str) -> bool {
     // `$2b$<cost>$<22 characters salt><31 characters hash>`
     let parts: Vec<&str> = hash.split('$').collect();
     parts.len() == 4
-        && parts[2].parse::<u32>().is_ok_and(|cost| (4..=31).contains(&cost))
+        && parts[2]
+            .parse::<u32>()
+            .is_ok_and(|cost| (4..=31).contains(&cost))
         && parts[3].len() == 53
 }
 
@@ -280,7 +282,11 @@ mod tests {
     #[test]
     fn argon2i_and_argon2id_verify_with_their_own_parameters() {
         for algorithm in [Algorithm::Argon2i, Algorithm::Argon2id] {
-            let hasher = Argon2::new(algorithm, Version::V0x13, Params::new(64, 2, 1, None).unwrap());
+            let hasher = Argon2::new(
+                algorithm,
+                Version::V0x13,
+                Params::new(64, 2, 1, None).unwrap(),
+            );
             let hash = hasher
                 .hash_password_with_salt(b"pw", b"saltsaltsaltsalt")
                 .unwrap()
@@ -302,7 +308,10 @@ mod tests {
     #[test]
     fn unknown_and_malformed_hashes_are_refused_and_never_match() {
         assert_eq!(check_format("plaintext"), Err(HashFormatError::Unsupported));
-        assert_eq!(check_format("{SSHA}abcd"), Err(HashFormatError::Unsupported));
+        assert_eq!(
+            check_format("{SSHA}abcd"),
+            Err(HashFormatError::Unsupported)
+        );
         assert_eq!(check_format("$md5$abc"), Err(HashFormatError::Unsupported));
         for malformed in [
             "$2b$04$short",

@@ -11,8 +11,8 @@
 pub mod breached;
 pub mod credential;
 pub mod hasher;
-pub mod imported;
 mod import;
+pub mod imported;
 mod login;
 mod nodes;
 mod payload;

@@ -24,6 +24,20 @@ use serde_json::{Value, json};
 use std::sync::Arc;
 use url::Url;
 
+/// The target of the `rel="next"` entry of a `Link` header, if there is one.
+pub fn next_link(link: Option<&str>) -> Option<String> {
+    link?.split(',').find_map(|entry| {
+        let (target, rel) = entry.split_once(';')?;
+        (rel.trim() == "rel=\"next\"").then(|| {
+            target
+                .trim()
+                .trim_start_matches('<')
+                .trim_end_matches('>')
+                .to_owned()
+        })
+    })
+}
+
 /// A running server and the handles a test needs around it.
 pub struct TestServer {
     pub engine: Engine,
@@ -35,6 +49,9 @@ pub struct TestServer {
 
 /// The cookie secret test servers sign with.
 pub const TEST_COOKIE_SECRET: &str = "test-cookie-secret-0123456789";
+
+/// The admin API key test servers require.
+pub const TEST_ADMIN_KEY: &str = "test-admin-key-0123456789";
 
 /// The configuration a test server starts from: its database, ports 0, a known cookie secret.
 pub fn test_config(database: &TestDatabase) -> Config {
@@ -48,6 +65,7 @@ pub fn test_config(database: &TestDatabase) -> Config {
     config.serve.admin.port = 0;
     config.secrets.cookie = vec![TEST_COOKIE_SECRET.to_owned()];
     config.secrets.cipher = vec!["test-cipher-secret-0123456789".to_owned()];
+    config.serve.admin.api_keys = vec![TEST_ADMIN_KEY.to_owned()];
     config.log.level = "warn".to_owned();
     // Cheap hashes keep tests fast; production costs are exercised by the benchmarks.
     config.hashers.argon2.memory = clavis_server::config::ByteSize(64 * 1024);
@@ -112,6 +130,13 @@ impl TestServer {
     /// A URL on the admin listener.
     pub fn admin_url(&self, path: &str) -> Url {
         join(&self.running.admin_base_url, path)
+    }
+
+    /// A request to the admin listener carrying the test admin API key.
+    pub fn admin(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        self.http
+            .request(method, self.admin_url(path))
+            .bearer_auth(TEST_ADMIN_KEY)
     }
 
     /// An HTTP client that does not follow redirects and keeps no cookies.

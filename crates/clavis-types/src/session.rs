@@ -70,6 +70,8 @@ pub struct Session {
     pub authenticator_assurance_level: Aal,
     pub authentication_methods: Vec<AuthenticationMethod>,
     pub issued_at: DateTime<Utc>,
+    /// Left out where the caller did not ask for it (`expand=identity` on the admin API).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub identity: Option<Identity>,
     pub devices: Vec<SessionDevice>,
 }

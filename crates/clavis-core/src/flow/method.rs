@@ -162,6 +162,7 @@ pub struct MethodRegistry {
     login: Vec<std::sync::Arc<dyn LoginMethod>>,
     registration: Vec<std::sync::Arc<dyn RegistrationMethod>>,
     settings: Vec<std::sync::Arc<dyn SettingsMethod>>,
+    import: Vec<std::sync::Arc<dyn crate::identity::admin::CredentialImport>>,
 }
 
 /// Two methods claimed one id.
@@ -209,6 +210,26 @@ impl MethodRegistry {
         }
         self.settings.push(method);
         Ok(self)
+    }
+
+    /// Adds how a method accepts credentials through the admin API (one per credential kind).
+    pub fn import(
+        mut self,
+        importer: std::sync::Arc<dyn crate::identity::admin::CredentialImport>,
+    ) -> Result<Self, DuplicateMethod> {
+        if self.import.iter().any(|i| i.kind() == importer.kind()) {
+            return Err(DuplicateMethod(
+                importer.kind().as_str().to_owned(),
+                "import",
+            ));
+        }
+        self.import.push(importer);
+        Ok(self)
+    }
+
+    /// Credential importers in order.
+    pub fn importers(&self) -> &[std::sync::Arc<dyn crate::identity::admin::CredentialImport>] {
+        &self.import
     }
 
     /// Settings methods in order.

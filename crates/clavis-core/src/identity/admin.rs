@@ -14,7 +14,9 @@ use crate::error::CoreError;
 use crate::storage::StorageError;
 use async_trait::async_trait;
 use clavis_types::IdentityId;
-use clavis_types::admin::{AddressImport, CreateIdentityBody, CredentialImport as Import, UpdateIdentityBody};
+use clavis_types::admin::{
+    AddressImport, CreateIdentityBody, CredentialImport as Import, UpdateIdentityBody,
+};
 use clavis_types::identity::IdentityState;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
@@ -340,8 +342,18 @@ fn change_from_document(document: Value) -> Result<IdentityChange, CoreError> {
     };
     Ok(IdentityChange {
         traits: Some(document.get("traits").cloned().unwrap_or(Value::Null)),
-        metadata_public: Some(document.get("metadata_public").cloned().unwrap_or(Value::Null)),
-        metadata_admin: Some(document.get("metadata_admin").cloned().unwrap_or(Value::Null)),
+        metadata_public: Some(
+            document
+                .get("metadata_public")
+                .cloned()
+                .unwrap_or(Value::Null),
+        ),
+        metadata_admin: Some(
+            document
+                .get("metadata_admin")
+                .cloned()
+                .unwrap_or(Value::Null),
+        ),
         schema_id: Some(schema_id),
         state: Some(state),
         external_id: Some(external_id),

@@ -1,5 +1,8 @@
 //! Route tables and handlers, one module per resource.
 
+mod admin_identities;
+mod admin_redirect;
+mod admin_sessions;
 pub mod errors;
 mod flows;
 pub mod health;
@@ -26,12 +29,21 @@ pub fn public(cfg: &mut ServiceConfig) {
     logout::configure(cfg);
     errors::configure(cfg);
     ui::configure(cfg);
+    admin_redirect::configure(cfg);
 }
 
 /// Every route of the admin listener, in registration order.
 pub fn admin(cfg: &mut ServiceConfig) {
     health::configure_admin(cfg);
     schemas::configure_admin(cfg);
+    // Kratos registers admin routes under `/admin` and answers them without the prefix too.
+    cfg.service(
+        actix_web::web::scope("/admin")
+            .configure(admin_identities::configure)
+            .configure(admin_sessions::configure),
+    );
+    admin_identities::configure(cfg);
+    admin_sessions::configure(cfg);
 }
 
 /// Any path no route claims.

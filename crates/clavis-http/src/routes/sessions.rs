@@ -1,7 +1,7 @@
 //! `/sessions/whoami`, the caller's own sessions (list, revoke others, revoke one), and the
 //! session-token exchange of native apps.
 
-use super::pagination::{PageQuery, next_link};
+use super::pagination::{PageQuery, QueryPairs};
 use crate::error::ApiError;
 use crate::present;
 use crate::session_token;
@@ -86,14 +86,7 @@ async fn sessions_list(
 ) -> Result<HttpResponse, ApiError> {
     let who = session_token::require(&req, &state).await?;
     let page_size = query.size()?;
-    let after = match &query.page_token {
-        None => None,
-        Some(token) => {
-            Some(SessionId(Uuid::parse_str(token).map_err(|_| {
-                ApiError::BadRequest("page_token is not valid".to_owned())
-            })?))
-        }
-    };
+    let after = query.after()?.map(SessionId);
     let page = state
         .sessions
         .list_others(&who.session, after, page_size)
@@ -105,9 +98,11 @@ async fn sessions_list(
         .map(|s| present::session(s, Some(&who.identity), &state.settings.public_base_url, now))
         .collect();
     let mut response = HttpResponse::Ok();
-    if let Some(next) = page.next {
-        response.insert_header(next_link("/sessions", page_size, &next.to_string()));
-    }
+    response.insert_header(QueryPairs::parse(req.query_string()).links(
+        "/sessions",
+        page_size,
+        page.next.map(|id| id.as_uuid()),
+    ));
     Ok(response.json(body))
 }
 

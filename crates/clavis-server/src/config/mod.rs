@@ -75,13 +75,49 @@ impl Default for PublicListener {
 }
 
 /// `serve.admin`.
-#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[derive(Clone, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct AdminListener {
     pub host: String,
     pub port: u16,
     /// The URL operators use to reach the admin API; defaults to `http://<host>:<port>/`.
     pub base_url: Option<url::Url>,
+    /// Keys the admin API accepts as `Authorization: Bearer <key>`: each the key itself, or
+    /// `sha256:<hex digest of the key>`. Empty leaves the admin API open (as Kratos).
+    #[serde(deserialize_with = "string_list")]
+    pub api_keys: Vec<String>,
+}
+
+impl std::fmt::Debug for AdminListener {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AdminListener")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("base_url", &self.base_url)
+            .field("api_keys", &format_args!("{} entries", self.api_keys.len()))
+            .finish()
+    }
+}
+
+/// The prefix of an admin API key given as its digest.
+pub const API_KEY_DIGEST_PREFIX: &str = "sha256:";
+
+/// The shortest admin API key accepted.
+pub const MIN_API_KEY_LEN: usize = 16;
+
+impl AdminListener {
+    /// The SHA-256 digests of the configured keys, as the admin listener compares them.
+    pub fn api_key_digests(&self) -> Vec<clavis_core::secret::TokenDigest> {
+        self.api_keys
+            .iter()
+            .map(|key| match key.strip_prefix(API_KEY_DIGEST_PREFIX) {
+                Some(hex) => {
+                    clavis_core::secret::TokenDigest::from_stored(hex.to_ascii_lowercase())
+                }
+                None => clavis_core::secret::TokenDigest::of(key.as_bytes()),
+            })
+            .collect()
+    }
 }
 
 impl Default for AdminListener {
@@ -90,6 +126,7 @@ impl Default for AdminListener {
             host: "127.0.0.1".to_owned(),
             port: 4434,
             base_url: None,
+            api_keys: Vec::new(),
         }
     }
 }
@@ -787,6 +824,21 @@ impl Config {
                     key,
                     format!("entry {short} is shorter than {MIN_SECRET_LEN} characters"),
                 );
+            }
+        }
+        for (index, key) in self.serve.admin.api_keys.iter().enumerate() {
+            let problem = match key.strip_prefix(API_KEY_DIGEST_PREFIX) {
+                Some(hex) if hex.len() != 64 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) => {
+                    Some("a digest must be `sha256:` and 64 hexadecimal characters")
+                }
+                Some(_) => None,
+                None if key.len() < MIN_API_KEY_LEN => {
+                    Some("a key must have 16 or more characters")
+                }
+                None => None,
+            };
+            if let Some(problem) = problem {
+                return invalid("serve.admin.api_keys", format!("entry {index}: {problem}"));
             }
         }
         let flows = &self.selfservice.flows;

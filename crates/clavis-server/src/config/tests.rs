@@ -443,3 +443,40 @@ fn password_method_settings_use_kratos_names_and_keep_kratos_floor() {
         "{err}"
     );
 }
+
+#[test]
+fn admin_api_keys_come_as_a_comma_list_of_keys_or_digests() {
+    let digest = clavis_core::secret::TokenDigest::of(b"second-admin-key-0123");
+    let list = format!(
+        "first-admin-key-0123, sha256:{}",
+        digest.as_str().to_uppercase()
+    );
+    let config = load(&sources(
+        None,
+        &[("CLAVIS_SERVE__ADMIN__API_KEYS", &list)],
+        Overrides::default(),
+    ))
+    .unwrap()
+    .config;
+    assert_eq!(config.serve.admin.api_keys.len(), 2);
+    assert_eq!(
+        config.serve.admin.api_key_digests(),
+        vec![
+            clavis_core::secret::TokenDigest::of(b"first-admin-key-0123"),
+            digest
+        ]
+    );
+    assert!(!format!("{:?}", config.serve.admin).contains("first-admin-key"));
+    for bad in ["short", "sha256:abc", &format!("sha256:{}", "g".repeat(64))] {
+        let err = load(&sources(
+            None,
+            &[("CLAVIS_SERVE__ADMIN__API_KEYS", bad)],
+            Overrides::default(),
+        ))
+        .unwrap_err();
+        assert!(
+            matches!(err, ConfigError::Invalid { ref key, .. } if key == "serve.admin.api_keys"),
+            "{bad}: {err}"
+        );
+    }
+}
