@@ -1,5 +1,6 @@
-//! The `clavis` command line: `serve`, `migrate`, `config check`.
+//! The `clavis` command line: `serve`, `migrate`, `config check`, `identities ...`.
 
+use crate::admin_cli;
 use crate::app::{self, Runtime, StartError};
 use crate::config::{self, ConfigError, ConfigSources, Overrides};
 use crate::dev;
@@ -46,6 +47,54 @@ pub enum Command {
         #[command(subcommand)]
         command: ConfigCommand,
     },
+    /// Manage identities through a running server's admin API.
+    Identities {
+        /// The admin API's base URL.
+        #[arg(
+            long,
+            env = "CLAVIS_ADMIN_URL",
+            default_value = "http://127.0.0.1:4434/",
+            global = true
+        )]
+        endpoint: url::Url,
+        /// An admin API key (default: the key `serve --dev` keeps in ./clavis-data/).
+        #[arg(
+            long,
+            env = "CLAVIS_ADMIN_API_KEY",
+            hide_env_values = true,
+            global = true
+        )]
+        api_key: Option<String>,
+        #[command(subcommand)]
+        command: IdentitiesCommand,
+    },
+}
+
+/// `clavis identities ...`.
+#[derive(Debug, Subcommand)]
+pub enum IdentitiesCommand {
+    /// Create identities from a JSON array of Kratos `createIdentityBody` objects (`-`: stdin),
+    /// with cleartext or hashed passwords; refused entries are reported.
+    Import {
+        /// The file to import, or `-` for standard input.
+        file: PathBuf,
+    },
+    /// List every identity: id, state and e-mail, one per line.
+    List {
+        /// Print each identity as one line of JSON instead.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print one identity as JSON.
+    Get {
+        /// The identity's id.
+        id: String,
+    },
+    /// Delete an identity with its credentials and sessions.
+    Delete {
+        /// The identity's id.
+        id: String,
+    },
 }
 
 /// `clavis config ...`.
@@ -69,6 +118,8 @@ pub enum CliError {
     Database(#[from] ConnectError),
     #[error(transparent)]
     Dev(#[from] dev::DevError),
+    #[error(transparent)]
+    Admin(#[from] admin_cli::AdminCliError),
     #[error("{0}")]
     Other(String),
 }
@@ -111,6 +162,20 @@ pub async fn run(cli: Cli, env: Vec<(String, String)>) -> Result<(), CliError> {
             env,
             overrides: Overrides::default(),
         }),
+        Command::Identities {
+            endpoint,
+            api_key,
+            command,
+        } => {
+            let target = admin_cli::AdminTarget::new(endpoint, api_key);
+            match command {
+                IdentitiesCommand::Import { file } => admin_cli::import(target, &file).await,
+                IdentitiesCommand::List { json } => admin_cli::list(target, json).await,
+                IdentitiesCommand::Get { id } => admin_cli::get(target, &id).await,
+                IdentitiesCommand::Delete { id } => admin_cli::delete(target, &id).await,
+            }
+            .map_err(CliError::from)
+        }
     }
 }
 

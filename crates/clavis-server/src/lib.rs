@@ -5,6 +5,7 @@
 //!
 //! This crate wires; it holds no business rules of its own.
 
+pub mod admin_cli;
 pub mod app;
 pub mod cli;
 pub mod config;

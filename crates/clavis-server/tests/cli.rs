@@ -439,3 +439,133 @@ fn serve_log_format_json_writes_json_lines_with_request_ids() {
     }
     assert!(saw_request, "the request was logged");
 }
+
+/// Runs `clavis identities ...` against a served admin listener from the server's directory.
+fn identities(dir: &Path, admin: &str, args: &[&str]) -> Output {
+    clavis(dir)
+        .arg("identities")
+        .args(args)
+        .args(["--endpoint", admin])
+        .output()
+        .unwrap()
+}
+
+fn password_login(public: &str, identifier: &str, password: &str) -> u16 {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let client = reqwest::Client::new();
+        let flow: serde_json::Value = client
+            .get(format!("{public}self-service/login/api"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        client
+            .post(flow["ui"]["action"].as_str().unwrap())
+            .json(&serde_json::json!({
+                "method": "password", "identifier": identifier, "password": password
+            }))
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16()
+    })
+}
+
+#[test]
+fn identities_cli_imports_10000_bcrypt_users_who_then_log_in() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut command = clavis(dir.path());
+    command
+        .args(["serve", "--dev"])
+        .env("CLAVIS_SERVE__PUBLIC__PORT", "0")
+        .env("CLAVIS_SERVE__ADMIN__PORT", "0");
+    let served = serve(command);
+    let key = std::fs::read_to_string(dir.path().join("clavis-data/admin-api-key")).unwrap();
+    assert!(key.trim().starts_with("clv_ak_"), "the dev key is kept");
+
+    let malformed = dir.path().join("malformed.json");
+    std::fs::write(&malformed, "[{\"schema_id\": \"default\"}, 7]").unwrap();
+    let output = identities(
+        dir.path(),
+        &served.admin,
+        &["import", malformed.to_str().unwrap()],
+    );
+    assert!(one_line_error(&output).contains("nothing was imported"));
+
+    let hash = bcrypt::hash("migrated passphrase", 4).unwrap();
+    let mut entries: Vec<serde_json::Value> = (0..10_000)
+        .map(|i| {
+            serde_json::json!({
+                "schema_id": "default",
+                "traits": {"email": format!("user{i}@example.org")},
+                "credentials": {"password": {"config": {"hashed_password": hash}}},
+            })
+        })
+        .collect();
+    entries.push(serde_json::json!({"schema_id": "default", "traits": {"email": "broken"}}));
+    let file = dir.path().join("users.json");
+    std::fs::write(&file, serde_json::to_string(&entries).unwrap()).unwrap();
+    let output = identities(
+        dir.path(),
+        &served.admin,
+        &["import", file.to_str().unwrap()],
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success());
+    assert!(
+        stdout.contains("imported 10000 of 10001"),
+        "{stdout}{stderr}"
+    );
+    assert!(stderr.contains("entry 10000 (broken)"), "{stderr}");
+    for user in ["user0", "user4999", "user9999"] {
+        assert_eq!(
+            password_login(
+                &served.public,
+                &format!("{user}@example.org"),
+                "migrated passphrase"
+            ),
+            200,
+            "{user}"
+        );
+    }
+    assert_eq!(
+        password_login(&served.public, "user1@example.org", "wrong passphrase"),
+        400
+    );
+
+    let output = identities(dir.path(), &served.admin, &["list"]);
+    assert!(output.status.success());
+    let listing = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(listing.lines().count(), 10_000);
+    let first = listing.lines().next().unwrap();
+    let id = first.split('\t').next().unwrap();
+    let output = identities(dir.path(), &served.admin, &["get", id]);
+    assert!(output.status.success());
+    let identity: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(identity["id"], id);
+    assert_eq!(
+        identity["credentials"]["password"]["config"],
+        serde_json::json!({})
+    );
+    let output = identities(dir.path(), &served.admin, &["delete", id]);
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout).trim(),
+        format!("deleted {id}")
+    );
+    let output = identities(dir.path(), &served.admin, &["get", id]);
+    assert!(one_line_error(&output).contains("(404)"));
+    let output = identities(
+        dir.path(),
+        &served.admin,
+        &["list", "--api-key", "a-wrong-admin-key-0000"],
+    );
+    assert!(one_line_error(&output).contains("(401)"));
+}
