@@ -1,4 +1,5 @@
-"""Starts `clavis serve --dev` in a fresh directory on free ports and yields its URLs."""
+"""Starts `clavis serve --dev` in a fresh directory on free ports and yields its URLs and the
+admin API key it generated."""
 
 import os
 import queue
@@ -36,6 +37,8 @@ def clavis(tmp_path_factory):
             urls["public"] = line.split()[-1].rstrip("/")
         elif "admin API:" in line:
             urls["admin"] = line.split()[-1].rstrip("/")
+    with open(workdir / "clavis-data" / "admin-api-key") as key:
+        urls["admin_key"] = key.read().strip()
     yield urls
     process.send_signal(signal.SIGTERM)
     assert process.wait(timeout=20) == 0
