@@ -12,6 +12,7 @@ pub mod error;
 pub mod flow;
 pub mod health;
 pub mod identity;
+pub mod page;
 pub mod random;
 pub mod secret;
 pub mod session;

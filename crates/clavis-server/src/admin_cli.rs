@@ -251,7 +251,7 @@ pub async fn list(target: AdminTarget, as_json: bool) -> Result<(), AdminCliErro
 }
 
 /// The `rel="next"` target of a `Link` header.
-fn next_page(link: Option<&str>) -> Option<String> {
+pub fn next_page(link: Option<&str>) -> Option<String> {
     link?.split(',').find_map(|entry| {
         let (target, rel) = entry.split_once(';')?;
         (rel.trim() == "rel=\"next\"").then(|| {

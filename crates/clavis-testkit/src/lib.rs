@@ -25,18 +25,7 @@ use std::sync::Arc;
 use url::Url;
 
 /// The target of the `rel="next"` entry of a `Link` header, if there is one.
-pub fn next_link(link: Option<&str>) -> Option<String> {
-    link?.split(',').find_map(|entry| {
-        let (target, rel) = entry.split_once(';')?;
-        (rel.trim() == "rel=\"next\"").then(|| {
-            target
-                .trim()
-                .trim_start_matches('<')
-                .trim_end_matches('>')
-                .to_owned()
-        })
-    })
-}
+pub use clavis_server::admin_cli::next_page as next_link;
 
 /// A running server and the handles a test needs around it.
 pub struct TestServer {

@@ -129,17 +129,11 @@ impl IdentityAdmin {
         after: Option<IdentityId>,
         page_size: u64,
     ) -> Result<IdentityPage, CoreError> {
-        let mut identities = self
+        let identities = self
             .directory
             .list_identities(filter, after, page_size + 1)
             .await?;
-        let more = identities.len() as u64 > page_size;
-        identities.truncate(usize::try_from(page_size).unwrap_or(usize::MAX));
-        let next = if more {
-            identities.last().map(|i| i.id)
-        } else {
-            None
-        };
+        let (identities, next) = crate::page::keyset_page(identities, page_size, |i| i.id);
         Ok(IdentityPage { identities, next })
     }
 

@@ -82,17 +82,11 @@ impl SessionAdmin {
         after: Option<SessionId>,
         page_size: u64,
     ) -> Result<SessionListPage, CoreError> {
-        let mut sessions = self
+        let sessions = self
             .directory
             .list_sessions(filter, self.clock.now(), after, page_size + 1)
             .await?;
-        let more = sessions.len() as u64 > page_size;
-        sessions.truncate(usize::try_from(page_size).unwrap_or(usize::MAX));
-        let next = if more {
-            sessions.last().map(|s| s.id)
-        } else {
-            None
-        };
+        let (sessions, next) = crate::page::keyset_page(sessions, page_size, |s| s.id);
         Ok(SessionListPage { sessions, next })
     }
 

@@ -291,13 +291,7 @@ impl SessionService {
             .list_active_sessions(current.identity_id, self.clock.now(), after, page_size + 2)
             .await?;
         sessions.retain(|s| s.id != current.id);
-        let more = sessions.len() as u64 > page_size;
-        sessions.truncate(usize::try_from(page_size).unwrap_or(usize::MAX));
-        let next = if more {
-            sessions.last().map(|s| s.id)
-        } else {
-            None
-        };
+        let (sessions, next) = crate::page::keyset_page(sessions, page_size, |s| s.id);
         Ok(SessionPage { sessions, next })
     }
 
