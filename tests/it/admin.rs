@@ -16,6 +16,7 @@ db_tests!(
     public_port_redirects_admin_paths,
     create_shows_credentials_metadata_never_secrets,
     create_refuses_bad_input_with_kratos_errors,
+    concurrent_creates_of_one_identifier_make_one_identity,
     imported_bcrypt_and_pbkdf2_hashes_log_in_and_become_argon2id,
     imported_addresses_keep_their_verification_state,
     list_pages_filters_and_links,
@@ -243,6 +244,7 @@ async fn create_refuses_bad_input_with_kratos_errors(srv: TestServer) {
 
     for bad in [
         json!({"traits": {"email": "x@example.org"}}),
+        json!({"schema_id": "no-such-schema", "traits": {"email": "u@example.org"}}),
         json!({"schema_id": "default", "traits": {"email": "y@example.org"}, "state": "sleeping"}),
         json!({"schema_id": "default", "traits": {"email": "z@example.org"},
                "credentials": {"password": {"config": {"hashed_password": "{SSHA}abcdef"}}}}),
@@ -276,6 +278,24 @@ async fn create_refuses_bad_input_with_kratos_errors(srv: TestServer) {
     assert_eq!(status, StatusCode::NOT_FOUND);
     let (_, listed) = admin_json(&srv, Method::GET, "/admin/identities", None).await;
     assert_eq!(listed.as_array().unwrap().len(), 2, "nothing half-written");
+    srv.stop().await;
+}
+
+async fn concurrent_creates_of_one_identifier_make_one_identity(srv: TestServer) {
+    let send = || {
+        admin_json(
+            &srv,
+            Method::POST,
+            "/admin/identities",
+            Some(person("race@example.org")),
+        )
+    };
+    let (first, second) = tokio::join!(send(), send());
+    let mut statuses = vec![first.0, second.0];
+    statuses.sort();
+    assert_eq!(statuses, vec![StatusCode::CREATED, StatusCode::CONFLICT]);
+    let (_, all) = admin_json(&srv, Method::GET, "/admin/identities", None).await;
+    assert_eq!(all.as_array().unwrap().len(), 1, "{all}");
     srv.stop().await;
 }
 

@@ -115,6 +115,7 @@ impl IdentityAdmin {
                 address_claims: claims(body.verifiable_addresses.unwrap_or_default()),
             })
             .await
+            .map_err(schema_is_input)
     }
 
     /// One identity.
@@ -156,7 +157,10 @@ impl IdentityAdmin {
             external_id: Some(body.external_id.filter(|id| !id.is_empty())),
             ..IdentityChange::default()
         };
-        self.identities.update(&current, change).await
+        self.identities
+            .update(&current, change)
+            .await
+            .map_err(schema_is_input)
     }
 
     /// Applies an RFC 6902 JSON Patch to the identity's admin document. `/id` and
@@ -185,7 +189,10 @@ impl IdentityAdmin {
             CoreError::InvalidParameter(format!("the JSON Patch could not be applied: {e}"))
         })?;
         let change = change_from_document(document)?;
-        self.identities.update(&current, change).await
+        self.identities
+            .update(&current, change)
+            .await
+            .map_err(schema_is_input)
     }
 
     /// Deletes an identity and everything that belongs to it.
@@ -248,6 +255,16 @@ impl IdentityAdmin {
             imported.push((importer.kind(), importer.import(&credential.config).await?));
         }
         Ok(imported)
+    }
+}
+
+/// An unknown `schema_id` in an operator's body is bad input (400), not a missing resource.
+fn schema_is_input(error: CoreError) -> CoreError {
+    match error {
+        CoreError::SchemaNotFound(id) => {
+            CoreError::InvalidParameter(format!("identity schema `{id}` does not exist"))
+        }
+        other => other,
     }
 }
 
