@@ -4,9 +4,8 @@
 //! interface (`clavis_core::flow::method`). It stores a versioned credential
 //! ([`credential::PasswordConfig`]), verifies argon2id and the hashes other systems made (bcrypt,
 //! pbkdf2, scrypt, argon2i; accepted by the admin API's import and upgraded at the next login),
-//! hashes on the blocking
-//! pool under a concurrency limit, and spends the same hashing time on unknown identifiers as on
-//! wrong passwords. It never touches HTTP, sessions or storage beyond its ports.
+//! hashes on the blocking pool under a concurrency limit, and spends the same hashing time on
+//! unknown identifiers as on wrong passwords. It never touches HTTP, sessions or storage beyond its ports.
 
 pub mod breached;
 pub mod credential;
