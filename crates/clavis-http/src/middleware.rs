@@ -144,10 +144,10 @@ pub async fn admin_api_key(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
-    let keys = req
-        .app_data::<actix_web::web::Data<HttpState>>()
-        .map(|state| state.settings.admin_api_keys.clone())
-        .unwrap_or_default();
+    let Some(state) = req.app_data::<actix_web::web::Data<HttpState>>() else {
+        return Ok(next.call(req).await?.map_into_boxed_body());
+    };
+    let keys = &state.settings.admin_api_keys;
     if keys.is_empty() || open_admin_path(req.path()) {
         return Ok(next.call(req).await?.map_into_boxed_body());
     }

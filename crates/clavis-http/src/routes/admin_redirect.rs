@@ -20,17 +20,10 @@ async fn to_admin(state: web::Data<HttpState>, req: HttpRequest) -> HttpResponse
     } else {
         format!("admin/{path}")
     };
-    let mut location = state.settings.admin_base_url.clone();
-    location.set_path(&format!(
-        "{}{path}",
-        state
-            .settings
-            .admin_base_url
-            .path()
-            .trim_end_matches('/')
-            .to_owned()
-            + "/"
-    ));
+    // The admin base URL ends with `/`, so joining keeps its own path prefix.
+    let Ok(mut location) = state.settings.admin_base_url.join(&path) else {
+        return HttpResponse::NotFound().finish();
+    };
     location.set_query(Some(req.query_string()).filter(|q| !q.is_empty()));
     HttpResponse::TemporaryRedirect()
         .insert_header((header::LOCATION, location.to_string()))
