@@ -88,9 +88,12 @@ async fn settings_api_flow_shows_profile_and_password_of_the_caller(srv: TestSer
         .unwrap()
         .iter()
         .map(|n| {
+            let key = n["attributes"]["name"]
+                .as_str()
+                .or(n["attributes"]["id"].as_str());
             (
                 n["group"].as_str().unwrap().to_owned(),
-                n["attributes"]["name"].as_str().unwrap().to_owned(),
+                key.unwrap().to_owned(),
             )
         })
         .collect();
@@ -101,6 +104,11 @@ async fn settings_api_flow_shows_profile_and_password_of_the_caller(srv: TestSer
         ("profile", "method"),
         ("password", "password"),
         ("password", "method"),
+        ("totp", "totp_qr"),
+        ("totp", "totp_secret_key"),
+        ("totp", "totp_code"),
+        ("totp", "method"),
+        ("lookup_secret", "lookup_secret_regenerate"),
     ];
     assert_eq!(nodes, expected.map(|(g, n)| (g.to_owned(), n.to_owned())));
     assert_eq!(

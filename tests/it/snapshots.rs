@@ -30,7 +30,12 @@ const VOLATILE: &[&str] = &[
     "session_token",
     "logout_token",
     "ory_session_token",
+    "src",
+    "secret",
 ];
+
+/// Messages whose text is a generated secret (the TOTP seed).
+const SECRET_TEXTS: &[u64] = &[1050006];
 
 fn scrub(value: &mut Value) {
     match value {
@@ -41,6 +46,13 @@ fn scrub(value: &mut Value) {
                 } else {
                     scrub(inner);
                 }
+            }
+            if map
+                .get("id")
+                .and_then(Value::as_u64)
+                .is_some_and(|id| SECRET_TEXTS.contains(&id))
+            {
+                map.insert("text".to_owned(), Value::String("[secret]".to_owned()));
             }
             scrub_csrf(map);
             for key in ["action", "request_url", "logout_url", "schema_url"] {

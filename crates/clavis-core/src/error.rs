@@ -36,6 +36,10 @@ pub enum CoreError {
     /// A higher assurance level was requested without any session.
     #[error("an aal1 session is required before a higher assurance level can be requested")]
     Aal1Required,
+    /// The session is below the configured assurance level (`required_aal`); the caller must
+    /// complete a second factor (`/self-service/login/...?aal=aal2`).
+    #[error("a second factor is required for this session")]
+    Aal2Required,
     /// No flow of this kind has this id.
     #[error("the flow was not found")]
     FlowNotFound,

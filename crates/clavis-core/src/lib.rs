@@ -6,6 +6,7 @@
 //! `session::SessionStore`), time only through [`Clock`], randomness only through [`Rng`], so
 //! every rule here can be tested with in-memory fakes and a fake clock.
 
+pub mod cipher;
 pub mod clock;
 pub mod cookie;
 pub mod error;

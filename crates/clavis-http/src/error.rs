@@ -35,6 +35,9 @@ pub enum ApiError {
     /// The admin API needs an API key and the request carries none that matches.
     #[error("a valid admin API key is required")]
     AdminKeyRequired,
+    /// The session needs a second factor; the browser goes to this step-up login.
+    #[error("the session needs a second factor at {0}")]
+    Aal2Required(String),
     /// A single-page or native client must send the browser to this URL.
     #[error("the browser must go to {0}")]
     LocationChange(String),
@@ -109,6 +112,13 @@ fn answer(error: &ApiError) -> Answer {
         .reason("A valid admin API key is required: send it as `Authorization: Bearer <key>`."),
         ApiError::RefreshRequired(url) => refresh_required()
             .sibling("redirect_browser_to", Value::String(url.clone())),
+        ApiError::Aal2Required(url) => {
+            let mut answer = aal2_required();
+            let mut details = Map::new();
+            details.insert("redirect_browser_to".to_owned(), Value::String(url.clone()));
+            answer.details = Some(details);
+            answer.sibling("redirect_browser_to", Value::String(url.clone()))
+        }
         ApiError::LocationChange(url) => Answer::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "browser location change required",
@@ -117,6 +127,12 @@ fn answer(error: &ApiError) -> Answer {
         .reason("In order to complete this flow please redirect the browser to the URL in redirect_browser_to.")
         .sibling("redirect_browser_to", Value::String(url.clone())),
     }
+}
+
+fn aal2_required() -> Answer {
+    Answer::new(StatusCode::FORBIDDEN, "The requested action was forbidden")
+        .id(ErrorId::SessionAal2Required)
+        .reason("An active session was found but it does not fulfill the Authenticator Assurance Level, implying that the session must (e.g.) authenticate the second factor.")
 }
 
 fn refresh_required() -> Answer {
@@ -219,6 +235,7 @@ fn core_answer(error: &CoreError) -> Answer {
         CoreError::Aal1Required => Answer::new(StatusCode::UNAUTHORIZED, "aal1 session required")
             .id(ErrorId::SessionAal1Required)
             .reason("You have to sign in with a first factor before you can request a second one."),
+        CoreError::Aal2Required => aal2_required(),
         CoreError::FlowNotFound => Answer::new(StatusCode::NOT_FOUND, "The requested resource could not be found")
             .reason("The flow does not exist."),
         CoreError::FlowExpired { expired_at, use_flow_id, .. } => flow_expired(expired_at, use_flow_id.as_ref()),

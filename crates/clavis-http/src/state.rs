@@ -12,6 +12,7 @@ use clavis_core::identity::admin::IdentityAdmin;
 use clavis_core::secret::TokenDigest;
 use clavis_core::session::SessionService;
 use clavis_core::session::admin::SessionAdmin;
+use clavis_core::session::assurance::AssurancePolicy;
 use clavis_core::{Clock, Rng};
 use std::sync::Arc;
 use url::Url;
@@ -26,6 +27,8 @@ pub struct HttpState {
     pub login: LoginEngine,
     pub registration: RegistrationEngine,
     pub settings_flows: SettingsEngine,
+    /// `session.whoami.required_aal`.
+    pub assurance: AssurancePolicy,
     pub flow_errors: FlowErrors,
     pub exchanges: TokenExchanges,
     pub readiness: Arc<dyn Readiness>,

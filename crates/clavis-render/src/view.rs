@@ -75,7 +75,13 @@ impl FlowPage<'_> {
             .into_iter()
             .map(|(group, nodes)| {
                 let group_name = group_name(group);
+                // Buttons such as `totp_unlink` or `lookup_secret_reveal` do not name the
+                // method; the form does, as Kratos' UIs do from the node group.
+                let method = (group != NodeGroup::Default
+                    && !nodes.iter().any(|n| n.key() == "method"))
+                .then(|| group_name.clone());
                 FormView {
+                    method,
                     heading: multiple
                         .then(|| locales.ui_lookup(lang, &format!("group.{group_name}")))
                         .flatten()
@@ -150,6 +156,8 @@ pub struct FlowView {
 #[derive(Debug, Serialize)]
 pub struct FormView {
     pub group: String,
+    /// The `method` value a form whose nodes do not carry one submits.
+    pub method: Option<String>,
     pub heading: Option<String>,
     pub nodes: Vec<NodeView>,
 }
@@ -197,6 +205,8 @@ pub struct NodeView {
     pub messages: Vec<MessageView>,
     pub autofocus: bool,
     pub text: String,
+    /// The entries of a text node that lists several (backup codes), translated.
+    pub items: Vec<String>,
     pub src: String,
     pub width: u32,
     pub height: u32,
@@ -216,6 +226,15 @@ impl NodeView {
     fn focusable(&self) -> bool {
         self.kind == "input" && !matches!(self.input_type.as_str(), "hidden" | "submit" | "button")
     }
+}
+
+/// The messages a list message carries in its `secrets` context (Kratos' 1050015).
+fn list_entries(text: &Message) -> Vec<Message> {
+    text.context
+        .as_ref()
+        .and_then(|c| c.get("secrets"))
+        .and_then(|v| serde_json::from_value(v.clone()).ok())
+        .unwrap_or_default()
 }
 
 fn plain(value: &Value) -> String {
@@ -269,6 +288,10 @@ pub(crate) fn node_view(node: &Node, form_group: &str, locales: &Locales, lang: 
         Attributes::Text(a) => NodeView {
             kind: "text",
             text: locales.message(lang, &a.text),
+            items: list_entries(&a.text)
+                .iter()
+                .map(|m| locales.message(lang, m))
+                .collect(),
             ..base
         },
         Attributes::Img(a) => NodeView {

@@ -1,6 +1,7 @@
 //! Building and starting a server from a configuration.
 
 use crate::config::{Config, ConfigError, SameSite, SchemaSourceError, load_schema_documents};
+use clavis_core::cipher::Cipher;
 use clavis_core::cookie::CookieSigner;
 use clavis_core::flow::FlowSettings;
 use clavis_core::flow::errors::FlowErrors;
@@ -15,13 +16,16 @@ use clavis_core::flow::webhook::WebHookTransport;
 use clavis_core::identity::admin::IdentityAdmin;
 use clavis_core::identity::{IdentityService, SchemaError, SchemaRegistry};
 use clavis_core::session::admin::SessionAdmin;
+use clavis_core::session::assurance::AssurancePolicy;
 use clavis_core::session::{SessionService, SessionSettings};
 use clavis_core::{Clock, OsRng, Rng, SystemClock};
 use clavis_http::{CookieSettings, CorsSettings, HttpSettings, HttpState, UiUrls};
 use clavis_store::{ConnectError, Database, Store};
+use clavis_strategy_lookup::{LookupSecretDeps, LookupSecretMethod};
 use clavis_strategy_password::{
     Argon2Params, PasswordDeps, PasswordHasher, PasswordMethod, PasswordPolicy,
 };
+use clavis_strategy_totp::{TotpDeps, TotpMethod};
 use clavis_webhook::HttpWebHooks;
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
@@ -191,7 +195,12 @@ pub async fn start(config: Config, runtime: Runtime) -> Result<Running, StartErr
         default_return_url: ui.default_return.to_string(),
         allowed_return_urls: config.selfservice.allowed_return_urls.clone(),
     };
-    let methods = methods(&config, store.clone(), runtime.rng.clone())?;
+    let methods = methods(
+        &config,
+        store.clone(),
+        runtime.clone(),
+        public_base_url.host_str().unwrap_or("Clavis"),
+    )?;
     let web_hooks: Arc<dyn WebHookTransport> =
         Arc::new(HttpWebHooks::new().map_err(|problem| ConfigError::Invalid {
             key: "selfservice.flows".to_owned(),
@@ -225,7 +234,12 @@ pub async fn start(config: Config, runtime: Runtime) -> Result<Running, StartErr
                 .privileged_session_max_age
                 .0,
             after: hooks(config.selfservice.flows.settings.after.to_core()),
+            required_aal: config.selfservice.flows.settings.required_aal.to_core(),
         },
+    );
+    let assurance = AssurancePolicy::new(
+        methods.clone(),
+        config.session.whoami.required_aal.to_core(),
     );
     let registration = RegistrationEngine::new(
         methods.clone(),
@@ -284,6 +298,7 @@ pub async fn start(config: Config, runtime: Runtime) -> Result<Running, StartErr
         login,
         registration,
         settings_flows,
+        assurance,
         flow_errors: FlowErrors::new(store.clone(), runtime.clock.clone(), runtime.rng.clone()),
         exchanges: exchanges.clone(),
         readiness: Arc::new(database),
@@ -317,8 +332,10 @@ pub async fn start(config: Config, runtime: Runtime) -> Result<Running, StartErr
 fn methods(
     config: &Config,
     store: Arc<Store>,
-    rng: Arc<dyn Rng>,
+    runtime: Runtime,
+    public_host: &str,
 ) -> Result<MethodRegistry, StartError> {
+    let rng = runtime.rng.clone();
     let argon = &config.hashers.argon2;
     let params = Argon2Params {
         memory_kib: u32::try_from(argon.memory.0 / 1024).unwrap_or(u32::MAX),
@@ -333,7 +350,7 @@ fn methods(
     let password_config = &config.selfservice.methods.password;
     let rules = &password_config.config;
     let password = Arc::new(PasswordMethod::new(PasswordDeps {
-        lookup: store,
+        lookup: store.clone(),
         hasher: Arc::new(hasher),
         policy: PasswordPolicy {
             min_length: rules.min_password_length,
@@ -342,15 +359,47 @@ fn methods(
             ..PasswordPolicy::default()
         },
     }));
-    let registry = MethodRegistry::new().settings(Arc::new(ProfileMethod))?;
-    if !password_config.enabled {
-        return Ok(registry);
+    let mut registry = MethodRegistry::new().settings(Arc::new(ProfileMethod))?;
+    if password_config.enabled {
+        registry = registry
+            .login(password.clone())?
+            .registration(password.clone())?
+            .settings(password.clone())?
+            .import(password)?;
     }
-    Ok(registry
-        .login(password.clone())?
-        .registration(password.clone())?
-        .settings(password.clone())?
-        .import(password)?)
+    // Second factors seal their secrets with `secrets.cipher`, or the cookie secrets when no
+    // cipher secret is configured (under a different key derivation).
+    let cipher_secrets = if config.secrets.cipher.is_empty() {
+        &config.secrets.cookie
+    } else {
+        &config.secrets.cipher
+    };
+    let cipher = Cipher::new(cipher_secrets);
+    let totp_config = &config.selfservice.methods.totp;
+    if totp_config.enabled {
+        let totp = Arc::new(TotpMethod::new(TotpDeps {
+            uses: store.clone(),
+            cipher: cipher.clone(),
+            clock: runtime.clock.clone(),
+            rng: runtime.rng.clone(),
+            issuer: totp_config
+                .config
+                .issuer
+                .clone()
+                .unwrap_or_else(|| public_host.to_owned()),
+        }));
+        registry = registry.login(totp.clone())?.settings(totp)?;
+    }
+    if config.selfservice.methods.lookup_secret.enabled {
+        let lookup = Arc::new(LookupSecretMethod::new(LookupSecretDeps {
+            uses: store,
+            cipher,
+            clock: runtime.clock.clone(),
+            rng: runtime.rng.clone(),
+        }));
+        registry = registry.login(lookup.clone())?.settings(lookup)?;
+    }
+    Ok(registry)
 }
 
 fn bind(key: &'static str, host: &str, port: u16) -> Result<TcpListener, StartError> {

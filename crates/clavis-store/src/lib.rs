@@ -15,6 +15,7 @@ mod row;
 mod session;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
+mod uses;
 
 pub use connect::{ConnectError, Database, DatabaseKind, MigrationStatus};
 

@@ -106,6 +106,13 @@ fn seeds(engine: Engine) -> Vec<(&'static str, Vec<String>)> {
                 uuid("0e0e0e0e-0000-4000-8000-000000000001")
             )],
         ),
+        (
+            "m20261122_000006_credential_uses",
+            vec![format!(
+                "INSERT INTO identity_credential_uses (identity_id, kind, use_key, used_at) \
+                 VALUES ({identity}, 'lookup_secret', 'seedgen:3', {ts})"
+            )],
+        ),
     ]
 }
 
@@ -188,6 +195,23 @@ async fn replay(db: &Database, engine: Engine) {
         .await
         .unwrap();
     assert_eq!(exchanged, Some(session.id));
+    use clavis_core::identity::uses::SecretUses;
+    let uses = store
+        .list_uses(identity.id, CredentialKind::LookupSecret, "seedgen:")
+        .await
+        .unwrap();
+    assert_eq!(uses.len(), 1);
+    assert_eq!(uses[0].key, "seedgen:3");
+    let again = store
+        .record_use(
+            identity.id,
+            CredentialKind::LookupSecret,
+            "seedgen:3",
+            uses[0].used_at,
+        )
+        .await
+        .unwrap();
+    assert!(!again, "a use recorded before the upgrade still counts");
 }
 
 use sea_orm::EntityTrait;

@@ -9,7 +9,7 @@ use async_trait::async_trait;
 use clavis_core::CoreError;
 use clavis_core::flow::Step;
 use clavis_core::flow::method::{FieldMessage, LoginContext, LoginMethod, Outcome};
-use clavis_core::identity::{CredentialKind, IdentityChange};
+use clavis_core::identity::{CredentialKind, Identity, IdentityChange};
 use clavis_types::message;
 use clavis_types::session::Aal;
 use clavis_types::ui::Node;
@@ -31,6 +31,13 @@ impl LoginMethod for PasswordMethod {
             _ => None,
         };
         Ok(nodes::login(refresh_identifier.as_deref()))
+    }
+
+    fn available_aal(&self, identity: &Identity) -> Option<Aal> {
+        identity
+            .credentials
+            .contains_key(&CredentialKind::Password)
+            .then_some(Aal::Aal1)
     }
 
     async fn login(

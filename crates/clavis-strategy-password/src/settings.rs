@@ -16,7 +16,11 @@ use serde_json::Value;
 
 #[async_trait]
 impl SettingsMethod for PasswordMethod {
-    async fn settings_nodes(&self, _ctx: &SettingsContext<'_>) -> Result<Vec<Node>, CoreError> {
+    async fn settings_nodes(
+        &self,
+        _ctx: &SettingsContext<'_>,
+        _step: &mut Step<'_>,
+    ) -> Result<Vec<Node>, CoreError> {
         Ok(nodes::settings())
     }
 
@@ -80,9 +84,12 @@ impl SettingsMethod for PasswordMethod {
             .map_err(|e| CoreError::Internal(e.to_string()))?;
         let config = serde_json::to_value(PasswordConfig::V1 { hashed_password })
             .map_err(|e| CoreError::Internal(e.to_string()))?;
-        Ok(Outcome::Updated(IdentityChange {
-            credentials: vec![(CredentialKind::Password, config)],
-            ..IdentityChange::default()
-        }))
+        Ok(Outcome::Updated {
+            change: IdentityChange {
+                credentials: vec![(CredentialKind::Password, config)],
+                ..IdentityChange::default()
+            },
+            completed: None,
+        })
     }
 }

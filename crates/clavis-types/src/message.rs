@@ -48,6 +48,137 @@ pub fn label_id() -> Message {
     Message::info(1070004, "ID")
 }
 
+/// 1010004: an aal2 login flow asks for the second factor.
+pub fn login_mfa() -> Message {
+    Message::info(
+        1010004,
+        "Please complete the second authentication challenge.",
+    )
+}
+
+/// 1010006 "Authentication code" (the TOTP code label at login).
+pub fn label_totp_code() -> Message {
+    Message::info(1010006, "Authentication code")
+}
+
+/// 1010007 "Backup recovery code".
+pub fn label_lookup_secret() -> Message {
+    Message::info(1010007, "Backup recovery code")
+}
+
+/// 1010009 "Use Authenticator".
+pub fn login_with_totp() -> Message {
+    Message::info(1010009, "Use Authenticator")
+}
+
+/// 1010010 "Use backup recovery code".
+pub fn login_with_lookup_secret() -> Message {
+    Message::info(1010010, "Use backup recovery code")
+}
+
+/// 1050004 "Unlink TOTP Authenticator App".
+pub fn settings_unlink_totp() -> Message {
+    Message::info(1050004, "Unlink TOTP Authenticator App")
+}
+
+/// 1050005 "Authenticator app QR code".
+pub fn settings_totp_qr() -> Message {
+    Message::info(1050005, "Authenticator app QR code")
+}
+
+/// 1050006: the TOTP secret itself, to type into an app that cannot scan.
+pub fn settings_totp_secret(secret: &str) -> Message {
+    Message::info(1050006, secret).with_context(context(&[("secret", json!(secret))]))
+}
+
+/// 1050017: the label of the TOTP secret.
+pub fn settings_totp_secret_label() -> Message {
+    Message::info(
+        1050017,
+        "This is your authenticator app secret. Use it if you can not scan the QR code.",
+    )
+}
+
+/// 1050007 "Reveal backup recovery codes".
+pub fn settings_reveal_lookup() -> Message {
+    Message::info(1050007, "Reveal backup recovery codes")
+}
+
+/// 1050008 "Generate new backup recovery codes".
+pub fn settings_regenerate_lookup() -> Message {
+    Message::info(1050008, "Generate new backup recovery codes")
+}
+
+/// 1050009: one backup code (or its state, once it can no longer be shown).
+pub fn settings_lookup_secret(secret: &str) -> Message {
+    Message::info(1050009, secret).with_context(context(&[("secret", json!(secret))]))
+}
+
+/// 1050010: the label of the backup code list.
+pub fn settings_lookup_secret_label() -> Message {
+    Message::info(
+        1050010,
+        "These are your back up recovery codes. Please keep them in a safe place!",
+    )
+}
+
+/// 1050011 "Confirm backup recovery codes".
+pub fn settings_confirm_lookup() -> Message {
+    Message::info(1050011, "Confirm backup recovery codes")
+}
+
+/// 1050014 "Secret was used at %s".
+pub fn settings_lookup_secret_used(used_at: chrono::DateTime<chrono::Utc>) -> Message {
+    let at = used_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    Message::info(1050014, format!("Secret was used at {at}")).with_context(context(&[
+        ("used_at", json!(at)),
+        ("used_at_unix", json!(used_at.timestamp())),
+    ]))
+}
+
+/// 1050015: the list of backup codes; each entry is a 1050009 or 1050014 message.
+pub fn settings_lookup_secret_list(entries: &[Message]) -> Message {
+    let text = entries
+        .iter()
+        .map(|m| m.text.as_str())
+        .collect::<Vec<_>>()
+        .join(", ");
+    Message::info(1050015, text).with_context(context(&[("secrets", json!(entries))]))
+}
+
+/// 1050016 "Disable this method".
+pub fn settings_disable_lookup() -> Message {
+    Message::info(1050016, "Disable this method")
+}
+
+/// 1070006 "Verify code".
+pub fn label_verify_code() -> Message {
+    Message::info(1070006, "Verify code")
+}
+
+/// 4000008: a wrong (or already used) TOTP code.
+pub fn totp_code_invalid() -> Message {
+    Message::error(
+        4000008,
+        "The provided authentication code is invalid, please try again.",
+    )
+}
+
+/// 4000012: a backup code used before.
+pub fn lookup_secret_used() -> Message {
+    Message::error(4000012, "This backup recovery code has already been used.")
+}
+
+/// 4000014: no backup codes are set up.
+pub fn lookup_secret_none() -> Message {
+    Message::error(4000014, "You have no backup recovery codes set up.")
+}
+
+/// 4000016: a code that is not one of the backup codes.
+pub fn lookup_secret_invalid() -> Message {
+    Message::error(4000016, "The backup recovery code is not valid.")
+}
+
 /// 4000001: a validation failure with a free-form reason.
 pub fn validation_generic(reason: &str) -> Message {
     Message::error(4000001, reason).with_context(context(&[("reason", json!(reason))]))

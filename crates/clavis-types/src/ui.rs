@@ -243,6 +243,36 @@ impl Node {
         }
     }
 
+    /// A text node (a secret to copy, a list of codes).
+    pub fn text(group: NodeGroup, id: impl Into<String>, text: Message) -> Self {
+        Self {
+            node_type: NodeType::Text,
+            group,
+            attributes: Attributes::Text(TextAttributes {
+                id: id.into(),
+                text,
+            }),
+            messages: Vec::new(),
+            meta: Meta::default(),
+        }
+    }
+
+    /// An image node (a QR code as a data URI).
+    pub fn img(group: NodeGroup, id: impl Into<String>, src: String, size: u32) -> Self {
+        Self {
+            node_type: NodeType::Img,
+            group,
+            attributes: Attributes::Img(ImageAttributes {
+                id: id.into(),
+                src,
+                width: size,
+                height: size,
+            }),
+            messages: Vec::new(),
+            meta: Meta::default(),
+        }
+    }
+
     /// The node's identity: an input's name, any other node's id.
     pub fn key(&self) -> &str {
         match &self.attributes {

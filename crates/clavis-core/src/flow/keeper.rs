@@ -70,6 +70,14 @@ impl FlowKeeper {
 
     /// Checks `return_to`, sorts the nodes, adds the CSRF node, and stores the new flow.
     pub async fn create(&self, draft: Draft<'_>) -> Result<Flow, CoreError> {
+        let flow = self.draft(draft)?;
+        self.flows.insert_flow(&flow).await?;
+        Ok(flow)
+    }
+
+    /// Builds a new flow as [`FlowKeeper::create`] would, without storing it (for an engine
+    /// whose methods keep private state while drawing their nodes).
+    pub fn draft(&self, draft: Draft<'_>) -> Result<Flow, CoreError> {
         if let Some(return_to) = &draft.return_to
             && !self.settings.return_to_allowed(return_to)
         {
@@ -107,7 +115,6 @@ impl FlowKeeper {
             expires_at: now + self.settings.lifespan,
             updated_at: now,
         };
-        self.flows.insert_flow(&flow).await?;
         Ok(flow)
     }
 

@@ -110,19 +110,22 @@ impl LoginEngine {
         for method in self.methods.login_methods() {
             all.extend(method.login_nodes(&ctx).await?);
         }
-        self.keeper
-            .create(Draft {
-                flow_type: new.flow_type,
-                state: FlowState::ChooseMethod,
-                nodes: all,
-                request_url: new.request_url,
-                return_to: new.return_to,
-                requested_aal: new.requested_aal,
-                refresh: new.refresh,
-                session: new.session.as_ref(),
-                csrf_token: new.csrf_token,
-            })
-            .await
+        let mut flow = self.keeper.draft(Draft {
+            flow_type: new.flow_type,
+            state: FlowState::ChooseMethod,
+            nodes: all,
+            request_url: new.request_url,
+            return_to: new.return_to,
+            requested_aal: new.requested_aal,
+            refresh: new.refresh,
+            session: new.session.as_ref(),
+            csrf_token: new.csrf_token,
+        })?;
+        if new.requested_aal > Aal::Aal1 && !new.refresh {
+            flow.ui.messages.push(message::login_mfa());
+        }
+        self.keeper.store().insert_flow(&flow).await?;
+        Ok(flow)
     }
 
     /// Reads a login flow; an expired one, or a browser flow without its cookie, is an error.
@@ -162,6 +165,9 @@ impl LoginEngine {
         }
         if flow.is_finished() {
             return Err(CoreError::FlowCompleted);
+        }
+        if session.is_none() && flow.requested_aal > Aal::Aal1 {
+            return Err(CoreError::Aal1Required);
         }
         if let Some(current) = &session
             && !flow.refresh
@@ -296,10 +302,12 @@ impl LoginEngine {
                 self.keeper.store().update_flow(&flow).await?;
                 Ok(LoginResult::Redirect { flow, url })
             }
-            Outcome::Registered { .. } | Outcome::Updated(_) => Err(CoreError::Internal(format!(
-                "method `{}` answered a registration or settings outcome to a login",
-                method.id()
-            ))),
+            Outcome::Registered { .. } | Outcome::Updated { .. } => {
+                Err(CoreError::Internal(format!(
+                    "method `{}` answered a registration or settings outcome to a login",
+                    method.id()
+                )))
+            }
         }
     }
 }

@@ -5,7 +5,7 @@
 
 use super::Step;
 use crate::error::CoreError;
-use crate::identity::{CredentialKind, IdentityChange, IdentitySchema, TraitsExtract};
+use crate::identity::{CredentialKind, Identity, IdentityChange, IdentitySchema, TraitsExtract};
 use crate::session::Authenticated;
 use async_trait::async_trait;
 use clavis_types::IdentityId;
@@ -71,8 +71,12 @@ pub enum Outcome {
         credentials: Vec<(CredentialKind, Value)>,
     },
     /// A settings submission changes the identity (traits, credentials); the engine validates
-    /// and stores the change.
-    Updated(IdentityChange),
+    /// and stores the change. `completed` names the assurance level of a factor the caller just
+    /// proved while enrolling it (a confirmed TOTP code); the engine adds it to the session.
+    Updated {
+        change: IdentityChange,
+        completed: Option<Aal>,
+    },
     /// Leave to an external provider.
     Redirect { url: String },
     /// The submission is refused; the messages are rendered into the flow (400).
@@ -94,6 +98,12 @@ pub struct LoginContext<'a> {
 pub trait LoginMethod: Method {
     /// Nodes for a new login flow, or none when the method does not apply to it.
     async fn login_nodes(&self, ctx: &LoginContext<'_>) -> Result<Vec<Node>, CoreError>;
+    /// The assurance level a login with this method would give `identity`, or `None` when the
+    /// identity has no credential for it. The highest of these is the identity's "highest
+    /// available" level (`required_aal: highest_available`).
+    fn available_aal(&self, _identity: &Identity) -> Option<Aal> {
+        None
+    }
     /// Handles a submission whose `method` names this method.
     async fn login(
         &self,
@@ -140,8 +150,14 @@ pub struct SettingsContext<'a> {
 /// A method whose credentials (or traits) users manage themselves in the settings flow.
 #[async_trait]
 pub trait SettingsMethod: Method {
-    /// Nodes for the identity's settings form, showing its current state.
-    async fn settings_nodes(&self, ctx: &SettingsContext<'_>) -> Result<Vec<Node>, CoreError>;
+    /// Nodes for the identity's settings form, showing its current state. A method that shows
+    /// something it must remember until the next submission (a TOTP secret to confirm) keeps
+    /// it in its private state through `step`.
+    async fn settings_nodes(
+        &self,
+        ctx: &SettingsContext<'_>,
+        step: &mut Step<'_>,
+    ) -> Result<Vec<Node>, CoreError>;
     /// Whether this submission needs a recently authenticated session
     /// (`privileged_session_max_age`). Checked before [`SettingsMethod::update`] runs.
     fn needs_privileged_session(&self, _ctx: &SettingsContext<'_>, _body: &Value) -> bool {
@@ -240,6 +256,16 @@ impl MethodRegistry {
     /// Login methods in order.
     pub fn login_methods(&self) -> &[std::sync::Arc<dyn LoginMethod>] {
         &self.login
+    }
+
+    /// The highest assurance level any login method offers `identity` (aal1 when none
+    /// says more).
+    pub fn highest_available_aal(&self, identity: &Identity) -> Aal {
+        self.login
+            .iter()
+            .filter_map(|m| m.available_aal(identity))
+            .max()
+            .unwrap_or(Aal::Aal1)
     }
 
     /// Registration methods in order.

@@ -180,6 +180,11 @@ impl<'a> Step<'a> {
         self.flow.strategy_state.insert(S::METHOD.to_owned(), value);
         Ok(())
     }
+
+    /// Drops this method's state.
+    pub fn clear_state<S: StrategyState>(&mut self) {
+        self.flow.strategy_state.remove(S::METHOD);
+    }
 }
 
 /// The storage flows need.

@@ -46,7 +46,11 @@ impl Method for ProfileMethod {
 
 #[async_trait]
 impl SettingsMethod for ProfileMethod {
-    async fn settings_nodes(&self, ctx: &SettingsContext<'_>) -> Result<Vec<Node>, CoreError> {
+    async fn settings_nodes(
+        &self,
+        ctx: &SettingsContext<'_>,
+        _step: &mut Step<'_>,
+    ) -> Result<Vec<Node>, CoreError> {
         Ok(Self::nodes(ctx, &ctx.caller.identity.traits))
     }
 
@@ -77,10 +81,13 @@ impl SettingsMethod for ProfileMethod {
             });
         };
         match ctx.schema.validate_traits(traits) {
-            Ok(_) => Ok(Outcome::Updated(IdentityChange {
-                traits: Some(traits.clone()),
-                ..IdentityChange::default()
-            })),
+            Ok(_) => Ok(Outcome::Updated {
+                change: IdentityChange {
+                    traits: Some(traits.clone()),
+                    ..IdentityChange::default()
+                },
+                completed: None,
+            }),
             Err(violations) => Ok(Outcome::Continue {
                 nodes: Self::nodes(ctx, traits),
                 messages: violations.iter().map(violation_message).collect(),

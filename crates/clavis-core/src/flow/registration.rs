@@ -234,7 +234,7 @@ impl RegistrationEngine {
                 self.keeper.store().update_flow(&flow).await?;
                 Ok(RegistrationResult::Redirect { flow, url })
             }
-            Outcome::Authenticated { .. } | Outcome::Updated(_) => {
+            Outcome::Authenticated { .. } | Outcome::Updated { .. } => {
                 Err(CoreError::Internal(format!(
                     "method `{}` answered a login or settings outcome to a registration",
                     method.id()

@@ -13,12 +13,13 @@ use crate::error::CoreError;
 use crate::identity::{Identity, IdentityChange, IdentitySchema, IdentityService};
 use crate::random::Rng;
 use crate::secret::BearerToken;
+use crate::session::assurance::{RequiredAal, satisfies};
 use crate::session::{Authenticated, SessionService};
 use chrono::TimeDelta;
 use clavis_types::flow::FlowType;
 use clavis_types::id::FlowId;
 use clavis_types::message;
-use clavis_types::session::Aal;
+use clavis_types::session::{Aal, AuthenticationMethod};
 use clavis_types::ui::Node;
 use serde_json::Value;
 use std::sync::Arc;
@@ -31,6 +32,8 @@ pub struct SettingsPolicy {
     pub privileged_session_max_age: TimeDelta,
     /// `selfservice.flows.settings.after`: `revoke_active_sessions` and web hooks.
     pub after: FlowHooks,
+    /// `selfservice.flows.settings.required_aal`: the session level needed to use settings.
+    pub required_aal: RequiredAal,
 }
 
 /// How a settings flow is requested.
@@ -103,43 +106,58 @@ impl SettingsEngine {
             .ok_or_else(|| CoreError::SchemaNotFound(identity.schema_id.clone()))
     }
 
+    /// Every settings method's nodes for the caller, with the private state they keep.
     async fn method_nodes(
         &self,
         caller: &Authenticated,
-        flow_type: FlowType,
+        flow: &mut Flow,
     ) -> Result<Vec<Node>, CoreError> {
         let ctx = SettingsContext {
-            flow_type,
+            flow_type: flow.flow_type,
             caller,
             schema: self.schema(&caller.identity)?,
         };
         let mut all = Vec::new();
+        let mut step = Step::new(flow);
         for method in self.methods.settings_methods() {
-            all.extend(method.settings_nodes(&ctx).await?);
+            all.extend(method.settings_nodes(&ctx, &mut step).await?);
         }
         Ok(all)
     }
 
+    /// Refuses a caller below `selfservice.flows.settings.required_aal`.
+    fn check_assurance(&self, caller: &Authenticated) -> Result<(), CoreError> {
+        if satisfies(&self.methods, self.policy.required_aal, caller) {
+            Ok(())
+        } else {
+            Err(CoreError::Aal2Required)
+        }
+    }
+
     /// Starts a settings flow for the caller's identity.
     pub async fn create(&self, new: NewSettings) -> Result<Flow, CoreError> {
-        let all = self.method_nodes(&new.caller, new.flow_type).await?;
-        self.keeper
-            .create(Draft {
-                flow_type: new.flow_type,
-                state: FlowState::ShowForm,
-                nodes: all,
-                request_url: new.request_url,
-                return_to: new.return_to,
-                requested_aal: Aal::Aal1,
-                refresh: false,
-                session: Some(&new.caller),
-                csrf_token: new.csrf_token,
-            })
-            .await
+        self.check_assurance(&new.caller)?;
+        let mut flow = self.keeper.draft(Draft {
+            flow_type: new.flow_type,
+            state: FlowState::ShowForm,
+            nodes: Vec::new(),
+            request_url: new.request_url,
+            return_to: new.return_to,
+            requested_aal: Aal::Aal1,
+            refresh: false,
+            session: Some(&new.caller),
+            csrf_token: new.csrf_token,
+        })?;
+        let method_nodes = self.method_nodes(&new.caller, &mut flow).await?;
+        flow.ui.nodes.extend(method_nodes);
+        nodes::sort(&mut flow.ui.nodes);
+        self.keeper.store().insert_flow(&flow).await?;
+        Ok(flow)
     }
 
     /// Reads a settings flow of the caller's identity; an expired one is an error.
     pub async fn get(&self, id: FlowId, caller: &Authenticated) -> Result<Flow, CoreError> {
+        self.check_assurance(caller)?;
         let flow = self.keeper.load(id).await?;
         if flow.identity_id != Some(caller.identity.id) {
             return Err(CoreError::IdentityMismatch);
@@ -158,6 +176,7 @@ impl SettingsEngine {
         caller: Authenticated,
         request: RequestFacts,
     ) -> Result<SettingsResult, CoreError> {
+        self.check_assurance(&caller)?;
         let mut flow = self.keeper.for_submission(id, &request).await?;
         if flow.identity_id != Some(caller.identity.id) {
             return Err(CoreError::IdentityMismatch);
@@ -225,8 +244,8 @@ impl SettingsEngine {
             Outcome::Rejected { messages } => Ok(SettingsResult::Flow(
                 self.keeper.record(flow, messages).await?,
             )),
-            Outcome::Updated(change) => {
-                self.apply(flow, &caller, change, method.id(), &request)
+            Outcome::Updated { change, completed } => {
+                self.apply(flow, &caller, change, completed, method.id(), &request)
                     .await
             }
             Outcome::Redirect { url } => {
@@ -247,6 +266,7 @@ impl SettingsEngine {
         mut flow: Flow,
         caller: &Authenticated,
         mut change: IdentityChange,
+        completed: Option<Aal>,
         method: &str,
         request: &RequestFacts,
     ) -> Result<SettingsResult, CoreError> {
@@ -287,6 +307,18 @@ impl SettingsEngine {
             }
             Err(other) => return Err(other),
         };
+        let session = match completed {
+            Some(aal) => {
+                let factor = AuthenticationMethod {
+                    method: method.to_owned(),
+                    aal,
+                    completed_at: self.clock.now(),
+                    provider: None,
+                };
+                self.sessions.add_factor(&caller.session, factor).await?
+            }
+            None => caller.session.clone(),
+        };
         let payload = with_web_hooks
             .then(|| webhook::payload(&flow, webhook::identity_json(&identity), request));
         if let Some(payload) = &payload {
@@ -299,10 +331,10 @@ impl SettingsEngine {
             hooks.dispatch(method, payload);
         }
         let updated_caller = Authenticated {
-            session: caller.session.clone(),
+            session,
             identity: identity.clone(),
         };
-        let mut fresh = self.method_nodes(&updated_caller, flow.flow_type).await?;
+        let mut fresh = self.method_nodes(&updated_caller, &mut flow).await?;
         fresh.extend(
             flow.ui
                 .nodes

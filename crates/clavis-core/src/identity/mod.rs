@@ -7,6 +7,7 @@
 pub mod admin;
 mod extension;
 mod schema;
+pub mod uses;
 
 pub use extension::{AddressVia, TraitsExtract};
 pub use schema::{

@@ -5,6 +5,7 @@
 //! injected clock, and belong to an active identity.
 
 pub mod admin;
+pub mod assurance;
 
 use crate::clock::Clock;
 use crate::error::CoreError;
@@ -228,6 +229,30 @@ impl SessionService {
         session.aal = assurance_level(&session.authentication_methods);
         session.authenticated_at = now;
         session.expires_at = now + self.settings.lifespan;
+        if self
+            .sessions
+            .update_session_authentication(&session)
+            .await?
+        {
+            Ok(session)
+        } else {
+            Err(CoreError::NoActiveSession)
+        }
+    }
+
+    /// Adds a factor proved on the way (a second factor confirmed while enrolling it) to an
+    /// active session; its authentication time and lifespan stay as they are.
+    pub async fn add_factor(
+        &self,
+        current: &Session,
+        method: AuthenticationMethod,
+    ) -> Result<Session, CoreError> {
+        let mut session = current.clone();
+        session
+            .authentication_methods
+            .retain(|m| m.method != method.method || m.aal != method.aal);
+        session.authentication_methods.push(method);
+        session.aal = assurance_level(&session.authentication_methods);
         if self
             .sessions
             .update_session_authentication(&session)

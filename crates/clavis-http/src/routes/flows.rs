@@ -170,6 +170,27 @@ pub fn with_cookie(
     Ok(response)
 }
 
+/// `<public>/self-service/login/browser?<query>`.
+pub fn login_browser_url(state: &HttpState, query: &[(&str, &str)]) -> String {
+    let mut url = state.settings.public_base_url.clone();
+    url.set_path(&format!(
+        "{}self-service/login/browser",
+        state.settings.public_base_url.path()
+    ));
+    for (key, value) in query {
+        url.query_pairs_mut().append_pair(key, value);
+    }
+    url.to_string()
+}
+
+/// The step-up login a session below `required_aal` is sent to, coming back to `return_to`.
+pub fn aal2_login_url(state: &HttpState, return_to: Option<&str>) -> String {
+    match return_to {
+        Some(back) => login_browser_url(state, &[("aal", "aal2"), ("return_to", back)]),
+        None => login_browser_url(state, &[("aal", "aal2")]),
+    }
+}
+
 /// A 303 to `location`.
 pub fn see_other(location: &str) -> HttpResponse {
     HttpResponse::SeeOther()

@@ -1,9 +1,9 @@
 //! Login flows: native (`/api`), browser and single-page apps (`/browser`); read and submit.
 
 use super::flows::{
-    FlowParam, IdParam, browser_flow_created, browser_recovery, flow_id, optional_session,
-    request_facts, request_url, requested_aal, return_destination, see_other, to_error_page,
-    with_cookie,
+    FlowParam, IdParam, aal2_login_url, browser_flow_created, browser_recovery, flow_id,
+    optional_session, request_facts, request_url, requested_aal, return_destination, see_other,
+    to_error_page, with_cookie,
 };
 use crate::body;
 use crate::browser;
@@ -15,6 +15,7 @@ use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse, web};
 use clavis_core::CoreError;
 use clavis_core::flow::login::{LoginResult, NewLogin};
+use clavis_core::session::Authenticated;
 use clavis_types::flow::{ContinueWith, FlowType, SuccessfulNativeLogin};
 use serde::Deserialize;
 
@@ -162,7 +163,12 @@ async fn login_submit_answer(
                 }));
             }
             let cookie = browser::session_cookie(&state, &token, session.expires_at);
-            let destination = return_destination(&state, flow.return_to.as_deref());
+            let mut destination = return_destination(&state, flow.return_to.as_deref());
+            let caller = Authenticated { session, identity };
+            if state.assurance.check_whoami(&caller).is_err() {
+                // The identity has a second factor this session has not shown yet.
+                destination = aal2_login_url(&state, Some(&destination));
+            }
             let response = if json {
                 HttpResponse::Ok().json(SuccessfulNativeLogin {
                     session: wire,

@@ -1,12 +1,14 @@
 //! `/sessions/whoami`, the caller's own sessions (list, revoke others, revoke one), and the
 //! session-token exchange of native apps.
 
+use super::flows::aal2_login_url;
 use super::pagination::{PageQuery, QueryPairs};
 use crate::error::ApiError;
 use crate::present;
 use crate::session_token;
 use crate::state::HttpState;
 use actix_web::{HttpRequest, HttpResponse, web};
+use clavis_core::CoreError;
 use clavis_core::secret::BearerToken;
 use clavis_types::SessionId;
 use clavis_types::flow::SuccessfulCodeExchange;
@@ -68,6 +70,9 @@ async fn sessions_whoami(
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let who = session_token::require(&req, &state).await?;
+    if let Err(CoreError::Aal2Required) = state.assurance.check_whoami(&who) {
+        return Err(ApiError::Aal2Required(aal2_login_url(&state, None)));
+    }
     let body = present::session(
         &who.session,
         Some(&who.identity),

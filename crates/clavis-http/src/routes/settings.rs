@@ -3,8 +3,8 @@
 //! sent to log in and come back; everything else gets 401.
 
 use super::flows::{
-    FlowParam, IdParam, browser_flow_created, browser_recovery, flow_id, request_facts,
-    request_url, see_other, to_error_page,
+    FlowParam, IdParam, aal2_login_url, browser_flow_created, browser_recovery, flow_id,
+    login_browser_url, request_facts, request_url, see_other, to_error_page,
 };
 use crate::body;
 use crate::browser;
@@ -44,19 +44,6 @@ struct CreateQuery {
     return_to: Option<String>,
 }
 
-/// `<public>/self-service/login/browser?<query>`.
-fn login_browser_url(state: &HttpState, query: &[(&str, &str)]) -> String {
-    let mut url = state.settings.public_base_url.clone();
-    url.set_path(&format!(
-        "{}self-service/login/browser",
-        state.settings.public_base_url.path()
-    ));
-    for (key, value) in query {
-        url.query_pairs_mut().append_pair(key, value);
-    }
-    url.to_string()
-}
-
 /// Where a session too old for a privileged change signs in again: a refresh login that
 /// returns to the settings page of the flow.
 fn refresh_url(state: &HttpState, flow: FlowId) -> String {
@@ -83,18 +70,48 @@ async fn caller_or_login(
     }
 }
 
+/// A settings answer, with a session below `required_aal` sent to the step-up login: a 303
+/// when `redirect` (plain browser requests), else 403 `session_aal2_required`.
+fn stepped_up(
+    req: &HttpRequest,
+    state: &HttpState,
+    redirect: bool,
+    answer: Result<HttpResponse, ApiError>,
+) -> Result<HttpResponse, ApiError> {
+    match answer {
+        Err(ApiError::Core(CoreError::Aal2Required)) => {
+            let url = aal2_login_url(state, Some(&request_url(req, state)));
+            if redirect {
+                Ok(see_other(&url))
+            } else {
+                Err(ApiError::Aal2Required(url))
+            }
+        }
+        other => other,
+    }
+}
+
 async fn settings_create_api(
     state: web::Data<HttpState>,
     req: HttpRequest,
     query: web::Query<CreateQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let caller = session_token::require(&req, &state).await?;
+    let answer = settings_create_api_answer(&state, &req, &query).await;
+    stepped_up(&req, &state, false, answer)
+}
+
+async fn settings_create_api_answer(
+    state: &HttpState,
+    req: &HttpRequest,
+    query: &CreateQuery,
+) -> Result<HttpResponse, ApiError> {
+    let caller = session_token::require(req, state).await?;
     let flow = state
         .settings_flows
         .create(NewSettings {
             flow_type: FlowType::Api,
             return_to: query.return_to.clone(),
-            request_url: request_url(&req, &state),
+            request_url: request_url(req, state),
             caller: caller.clone(),
             csrf_token: None,
         })
@@ -144,16 +161,20 @@ async fn settings_get(
     req: HttpRequest,
     query: web::Query<IdParam>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = flow_id(query.id.as_deref(), "id")?;
-    let caller = session_token::require(&req, &state).await?;
-    let flow = state.settings_flows.get(id, &caller).await?;
-    let base = &state.settings.public_base_url;
-    Ok(HttpResponse::Ok().json(present::settings_flow(
-        &flow,
-        &caller.identity,
-        base,
-        Vec::new(),
-    )))
+    let answer = async {
+        let id = flow_id(query.id.as_deref(), "id")?;
+        let caller = session_token::require(&req, &state).await?;
+        let flow = state.settings_flows.get(id, &caller).await?;
+        let base = &state.settings.public_base_url;
+        Ok(HttpResponse::Ok().json(present::settings_flow(
+            &flow,
+            &caller.identity,
+            base,
+            Vec::new(),
+        )))
+    }
+    .await;
+    stepped_up(&req, &state, false, answer)
 }
 
 async fn settings_submit_answer(
@@ -233,8 +254,10 @@ async fn settings_create_browser(
     req: HttpRequest,
     query: web::Query<CreateQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    match settings_create_browser_answer(state.clone(), req.clone(), query).await {
-        Err(error) if !browser::wants_json(&req) => to_error_page(&state, error).await,
+    let answer = settings_create_browser_answer(state.clone(), req.clone(), query).await;
+    let json = browser::wants_json(&req);
+    match stepped_up(&req, &state, !json, answer) {
+        Err(error) if !json => to_error_page(&state, error).await,
         answer => answer,
     }
 }
@@ -245,7 +268,9 @@ async fn settings_submit(
     query: web::Query<FlowParam>,
     bytes: Bytes,
 ) -> Result<HttpResponse, ApiError> {
-    match settings_submit_answer(state.clone(), req.clone(), query, bytes).await {
+    let answer = settings_submit_answer(state.clone(), req.clone(), query, bytes).await;
+    let json = browser::wants_json(&req);
+    match stepped_up(&req, &state, !json, answer) {
         Err(error) => browser_recovery(&req, &state, error, &state.settings.ui.settings).await,
         answer => answer,
     }

@@ -3,7 +3,7 @@
 //! `Content-Security-Policy`, `X-Frame-Options: DENY` and `Referrer-Policy: no-referrer`, and
 //! work without JavaScript.
 
-use super::flows::{IdParam, see_other, with_cookie};
+use super::flows::{IdParam, aal2_login_url, see_other, with_cookie};
 use crate::browser;
 use crate::error::ApiError;
 use crate::session_token;
@@ -127,6 +127,7 @@ fn restartable(error: &CoreError) -> bool {
             | CoreError::FlowExpired { .. }
             | CoreError::CsrfViolation(_)
             | CoreError::IdentityMismatch
+            | CoreError::Aal2Required
     )
 }
 
@@ -362,6 +363,10 @@ async fn welcome_page(
     let Ok(who) = session_token::require(&req, &state).await else {
         return Ok(see_other(&public(&state, "self-service/login/browser")));
     };
+    if state.assurance.check_whoami(&who).is_err() {
+        let back = public(&state, "ui/welcome");
+        return Ok(see_other(&aal2_login_url(&state, Some(&back))));
+    }
     let account = account(&state, &who).await?;
     let (csrf, csrf_cookie) = browser::ensure_csrf(&req, &state);
     let common = common(&req, &state);

@@ -252,6 +252,7 @@ pub struct SchemaSource {
 pub struct SessionConfig {
     pub lifespan: GoDuration,
     pub cookie: SessionCookie,
+    pub whoami: WhoamiConfig,
 }
 
 impl Default for SessionConfig {
@@ -259,8 +260,17 @@ impl Default for SessionConfig {
         Self {
             lifespan: GoDuration(TimeDelta::hours(24)),
             cookie: SessionCookie::default(),
+            whoami: WhoamiConfig::default(),
         }
     }
+}
+
+/// `session.whoami`.
+#[derive(Debug, Clone, Deserialize, PartialEq, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct WhoamiConfig {
+    /// The level `/sessions/whoami` (and the default UI's account page) asks for.
+    pub required_aal: RequiredAal,
 }
 
 /// `SameSite` as written in the configuration.
@@ -342,6 +352,69 @@ pub struct SelfService {
 #[serde(deny_unknown_fields, default)]
 pub struct Methods {
     pub password: PasswordMethodConfig,
+    pub totp: TotpMethodConfig,
+    pub lookup_secret: LookupSecretMethodConfig,
+}
+
+/// `selfservice.methods.totp`: authenticator-app codes as a second factor. On by default: it
+/// changes nothing for identities that do not enrol.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct TotpMethodConfig {
+    pub enabled: bool,
+    pub config: TotpConfig,
+}
+
+impl Default for TotpMethodConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            config: TotpConfig::default(),
+        }
+    }
+}
+
+/// `selfservice.methods.totp.config`.
+#[derive(Debug, Clone, Deserialize, PartialEq, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct TotpConfig {
+    /// The name authenticator apps show; defaults to the public base URL's host.
+    pub issuer: Option<String>,
+}
+
+/// `selfservice.methods.lookup_secret`: single-use backup codes. On by default.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct LookupSecretMethodConfig {
+    pub enabled: bool,
+}
+
+impl Default for LookupSecretMethodConfig {
+    fn default() -> Self {
+        Self { enabled: true }
+    }
+}
+
+/// `required_aal`: `aal1` accepts any session; `highest_available` (the default) asks for the
+/// second factor from identities that have one.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum RequiredAal {
+    Aal1,
+    #[default]
+    HighestAvailable,
+}
+
+impl RequiredAal {
+    /// The core's rule.
+    pub fn to_core(self) -> clavis_core::session::assurance::RequiredAal {
+        match self {
+            RequiredAal::Aal1 => clavis_core::session::assurance::RequiredAal::Aal1,
+            RequiredAal::HighestAvailable => {
+                clavis_core::session::assurance::RequiredAal::HighestAvailable
+            }
+        }
+    }
 }
 
 /// `selfservice.methods.password`.
@@ -409,6 +482,8 @@ pub struct SettingsFlowConfig {
     pub privileged_session_max_age: GoDuration,
     /// Hooks after a successful change (`revoke_active_sessions`, `web_hook`).
     pub after: AfterHooks,
+    /// The session level the settings flow asks for.
+    pub required_aal: RequiredAal,
 }
 
 impl Default for SettingsFlowConfig {
@@ -418,6 +493,7 @@ impl Default for SettingsFlowConfig {
             ui_url: None,
             privileged_session_max_age: GoDuration(TimeDelta::minutes(15)),
             after: AfterHooks::default(),
+            required_aal: RequiredAal::default(),
         }
     }
 }

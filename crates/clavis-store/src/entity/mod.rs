@@ -3,6 +3,7 @@
 
 pub mod identities;
 pub mod identity_credential_identifiers;
+pub mod identity_credential_uses;
 pub mod identity_credentials;
 pub mod identity_recovery_addresses;
 pub mod identity_verifiable_addresses;
