@@ -15,6 +15,8 @@ mod errors;
 mod health;
 mod login;
 mod logout;
+mod mfa;
+mod mfa_lookup;
 mod native;
 mod registration;
 mod schemas;

@@ -8,8 +8,9 @@
 mod clock;
 mod receiver;
 
+pub use clavis_core::Clock;
 pub use clavis_server::StartError;
-pub use clavis_server::config::{AfterHooks, Config, Hook, HookName, SchemaSource};
+pub use clavis_server::config::{AfterHooks, Config, Hook, HookName, RequiredAal, SchemaSource};
 pub use clavis_store::testing::{Engine, POSTGRES_ENV, TestDatabase};
 pub use clock::FakeClock;
 pub use receiver::{HookReceiver, Received, Reply};
