@@ -124,8 +124,8 @@ def test_settings_password_change_and_profile_update(clavis):
     assert isinstance(flow, ory.SettingsFlow)
     assert flow.state == "show_form"
     assert flow.identity.traits["email"] == email
-    names = [node.attributes.actual_instance.name for node in flow.ui.nodes]
-    assert "traits.email" in names and "password" in names
+    names = [node.attributes.actual_instance.name for node in flow.ui.nodes if node.type == "input"]
+    assert "traits.email" in names and "password" in names and "totp_code" in names
 
     body = ory.UpdateSettingsFlowBody(
         ory.UpdateSettingsFlowWithPasswordMethod(method="password", password="a fresh sdk passphrase")
