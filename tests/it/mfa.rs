@@ -19,6 +19,7 @@ db_tests!(
     totp_accepts_one_step_of_skew_and_refuses_two,
     totp_concurrent_submits_of_one_code_exactly_one_wins,
     totp_unlink_removes_the_factor_and_aal1_suffices_again,
+    totp_removed_by_an_operator_lets_aal1_sessions_through,
     totp_secret_is_sealed_at_rest,
     aal2_login_without_session_answers_401_session_aal1_required,
     whoami_and_settings_require_aal2_under_highest_available_only,
@@ -382,6 +383,24 @@ async fn totp_unlink_removes_the_factor_and_aal1_suffices_again(srv: TestServer)
     let (status, session) = whoami(&srv, &fresh).await;
     assert_eq!(status, StatusCode::OK, "{session}");
     assert_eq!(session["authenticator_assurance_level"], "aal1");
+}
+
+async fn totp_removed_by_an_operator_lets_aal1_sessions_through(srv: TestServer) {
+    let (token, _) = enrolled(&srv, "lostphone@example.org").await;
+    let (_, session) = whoami(&srv, &token).await;
+    let id = session["identity"]["id"].as_str().unwrap().to_owned();
+    let fresh = password_login(&srv, "lostphone@example.org").await;
+    assert_eq!(whoami(&srv, &fresh).await.0, StatusCode::FORBIDDEN);
+    let response = srv
+        .admin(
+            reqwest::Method::DELETE,
+            &format!("/admin/identities/{id}/credentials/totp"),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    assert_eq!(whoami(&srv, &fresh).await.0, StatusCode::OK);
 }
 
 async fn totp_secret_is_sealed_at_rest(srv: TestServer) {
