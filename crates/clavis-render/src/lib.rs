@@ -123,7 +123,11 @@ impl Renderer {
             page.kind.template(),
             common,
             &title,
-            context! { flow => Serde(&view), links => Serde(&page.links) },
+            context! {
+                flow => Serde(&view),
+                links => Serde(&page.links),
+                signed_in => page.second_factor || page.refresh,
+            },
         )
     }
 

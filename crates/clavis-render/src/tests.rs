@@ -91,6 +91,24 @@ fn login_page_renders_one_accessible_form() {
 }
 
 #[test]
+fn second_factor_login_offers_sign_out_instead_of_registration() {
+    let ui = login_ui();
+    let mut second = page(PageKind::Login, &ui);
+    second.second_factor = true;
+    let html = renderer().flow_page(&second, &common("de")).unwrap();
+    assert!(html.contains("<h1>Zweiter Faktor</h1>"), "{html}");
+    assert!(
+        html.contains(r#"href="&#x2f;ui&#x2f;logout" data-testid="logout">Abmelden</a>"#),
+        "{html}"
+    );
+    assert!(!html.contains("Konto anlegen</a>"));
+    let first = renderer()
+        .flow_page(&page(PageKind::Login, &ui), &common("de"))
+        .unwrap();
+    assert!(first.contains("Konto anlegen</a>"));
+}
+
+#[test]
 fn a_refused_login_is_translated_and_focuses_the_first_error() {
     let mut ui = login_ui();
     ui.messages.push(Message::error(
