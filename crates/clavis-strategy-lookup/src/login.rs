@@ -18,12 +18,7 @@ use serde_json::Value;
 #[async_trait]
 impl LoginMethod for LookupSecretMethod {
     async fn login_nodes(&self, ctx: &LoginContext<'_>) -> Result<Vec<Node>, CoreError> {
-        let enrolled = ctx.session.is_some_and(|s| {
-            s.identity
-                .credentials
-                .contains_key(&CredentialKind::LookupSecret)
-        });
-        if ctx.requested_aal >= Aal::Aal2 && enrolled {
+        if ctx.steps_up_with(CredentialKind::LookupSecret) {
             Ok(nodes::login())
         } else {
             Ok(Vec::new())

@@ -93,6 +93,17 @@ pub struct LoginContext<'a> {
     pub session: Option<&'a Authenticated>,
 }
 
+impl LoginContext<'_> {
+    /// Whether the flow asks for a second factor from a caller whose identity holds a `kind`
+    /// credential: when a second-factor method offers its nodes.
+    pub fn steps_up_with(&self, kind: CredentialKind) -> bool {
+        self.requested_aal >= Aal::Aal2
+            && self
+                .session
+                .is_some_and(|s| s.identity.credentials.contains_key(&kind))
+    }
+}
+
 /// A method that can log people in.
 #[async_trait]
 pub trait LoginMethod: Method {
