@@ -13,6 +13,7 @@ mod m20261122_000003_session_logout_token;
 mod m20261122_000004_errors_token_exchanges;
 mod m20261122_000005_identity_external_id;
 mod m20261122_000006_credential_uses;
+mod m20261122_000007_device_authorizations_grants;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000004_errors_token_exchanges::Migration),
             Box::new(m20261122_000005_identity_external_id::Migration),
             Box::new(m20261122_000006_credential_uses::Migration),
+            Box::new(m20261122_000007_device_authorizations_grants::Migration),
         ]
     }
 }

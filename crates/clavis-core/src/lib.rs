@@ -9,8 +9,10 @@
 pub mod cipher;
 pub mod clock;
 pub mod cookie;
+pub mod device;
 pub mod error;
 pub mod flow;
+pub mod grant;
 pub mod health;
 pub mod identity;
 pub mod page;

@@ -113,6 +113,24 @@ fn seeds(engine: Engine) -> Vec<(&'static str, Vec<String>)> {
                  VALUES ({identity}, 'lookup_secret', 'seedgen:3', {ts})"
             )],
         ),
+        (
+            "m20261122_000007_device_authorizations_grants",
+            vec![
+                format!(
+                    "INSERT INTO device_authorizations (id, front_end, state, poll_digest, login_digest, client_name, request_ip, identity_id, created_at, expires_at, decided_at) \
+                     VALUES ({}, 'nextcloud_login_flow_v2', 'approved', '{}', '{}', 'seed client', '192.0.2.9', {identity}, {ts}, {ts}, {ts})",
+                    uuid("0e0e0e0e-0000-4000-8000-000000000011"),
+                    TokenDigest::of(b"seed-poll").as_str(),
+                    TokenDigest::of(b"seed-login").as_str()
+                ),
+                format!(
+                    "INSERT INTO client_grants (id, identity_id, kind, client_name, secret_digest, created_at, last_used_at, last_ip, user_agent, revoked_at) \
+                     VALUES ({}, {identity}, 'app_password', 'seed client', '{}', {ts}, NULL, '192.0.2.9', NULL, NULL)",
+                    uuid("0e0e0e0e-0000-4000-8000-000000000012"),
+                    TokenDigest::of(b"seed-app-password").as_str()
+                ),
+            ],
+        ),
     ]
 }
 
@@ -212,6 +230,23 @@ async fn replay(db: &Database, engine: Engine) {
         .await
         .unwrap();
     assert!(!again, "a use recorded before the upgrade still counts");
+    use clavis_core::device::{DeviceAuthorizationStore, DeviceState};
+    use clavis_core::grant::GrantStore;
+    let flow = store
+        .find_device_authorization_by_poll(&TokenDigest::of(b"seed-poll"))
+        .await
+        .unwrap()
+        .expect("seeded device authorization");
+    assert_eq!(flow.state, DeviceState::Approved);
+    assert_eq!(flow.identity_id, Some(identity.id));
+    assert!(store.consume_device_authorization(flow.id).await.unwrap());
+    let grant = store
+        .find_grant_by_secret(&TokenDigest::of(b"seed-app-password"))
+        .await
+        .unwrap()
+        .expect("seeded grant");
+    assert_eq!(grant.client_name, "seed client");
+    assert_eq!(store.list_grants(identity.id).await.unwrap().len(), 1);
 }
 
 use sea_orm::EntityTrait;

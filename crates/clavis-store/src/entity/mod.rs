@@ -1,6 +1,8 @@
 //! sea-orm entities: one module per table, rows exactly as stored. Nothing outside
 //! `clavis-store` sees these types.
 
+pub mod client_grants;
+pub mod device_authorizations;
 pub mod identities;
 pub mod identity_credential_identifiers;
 pub mod identity_credential_uses;
