@@ -14,6 +14,7 @@ mod browser;
 mod errors;
 mod health;
 mod login;
+mod login_flow_v2;
 mod logout;
 mod mfa;
 mod mfa_lookup;

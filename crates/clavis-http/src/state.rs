@@ -1,11 +1,13 @@
 //! What every handler can reach: the core services and the HTTP-level settings.
 
 use clavis_core::cookie::CookieSigner;
+use clavis_core::device::DeviceAuthorizations;
 use clavis_core::flow::errors::FlowErrors;
 use clavis_core::flow::exchange::TokenExchanges;
 use clavis_core::flow::login::LoginEngine;
 use clavis_core::flow::registration::RegistrationEngine;
 use clavis_core::flow::settings::SettingsEngine;
+use clavis_core::grant::ClientGrants;
 use clavis_core::health::Readiness;
 use clavis_core::identity::IdentityService;
 use clavis_core::identity::admin::IdentityAdmin;
@@ -27,6 +29,9 @@ pub struct HttpState {
     pub login: LoginEngine,
     pub registration: RegistrationEngine,
     pub settings_flows: SettingsEngine,
+    /// Device authorizations (Login Flow v2) and the per-client grants they mint.
+    pub devices: DeviceAuthorizations,
+    pub grants: ClientGrants,
     /// `session.whoami.required_aal`.
     pub assurance: AssurancePolicy,
     pub flow_errors: FlowErrors,

@@ -3,6 +3,7 @@
 use crate::config::{Config, ConfigError, SameSite, SchemaSourceError, load_schema_documents};
 use clavis_core::cipher::Cipher;
 use clavis_core::cookie::CookieSigner;
+use clavis_core::device::DeviceAuthorizations;
 use clavis_core::flow::FlowSettings;
 use clavis_core::flow::errors::FlowErrors;
 use clavis_core::flow::exchange::TokenExchanges;
@@ -13,6 +14,7 @@ use clavis_core::flow::profile::ProfileMethod;
 use clavis_core::flow::registration::{RegistrationEngine, RegistrationSettings};
 use clavis_core::flow::settings::{SettingsEngine, SettingsPolicy};
 use clavis_core::flow::webhook::WebHookTransport;
+use clavis_core::grant::ClientGrants;
 use clavis_core::identity::admin::IdentityAdmin;
 use clavis_core::identity::{IdentityService, SchemaError, SchemaRegistry};
 use clavis_core::session::admin::SessionAdmin;
@@ -83,6 +85,9 @@ pub enum StartError {
 /// The core services, for the composition root and for test fixtures.
 #[derive(Clone)]
 pub struct Services {
+    /// Device authorizations (approved through the browser page by people).
+    pub devices: DeviceAuthorizations,
+    pub grants: ClientGrants,
     /// Session-token exchanges (completed by methods that finish API flows in a browser).
     pub exchanges: TokenExchanges,
     pub identities: IdentityService,
@@ -241,6 +246,13 @@ pub async fn start(config: Config, runtime: Runtime) -> Result<Running, StartErr
         methods.clone(),
         config.session.whoami.required_aal.to_core(),
     );
+    let grants = ClientGrants::new(store.clone(), runtime.clock.clone(), runtime.rng.clone());
+    let devices = DeviceAuthorizations::new(
+        store.clone(),
+        grants.clone(),
+        runtime.clock.clone(),
+        runtime.rng.clone(),
+    );
     let registration = RegistrationEngine::new(
         methods.clone(),
         store.clone(),
@@ -272,6 +284,8 @@ pub async fn start(config: Config, runtime: Runtime) -> Result<Running, StartErr
         runtime.rng.clone(),
     );
     let services = Services {
+        devices: devices.clone(),
+        grants: grants.clone(),
         exchanges: exchanges.clone(),
         identities: identities.clone(),
         sessions: sessions.clone(),
@@ -299,6 +313,8 @@ pub async fn start(config: Config, runtime: Runtime) -> Result<Running, StartErr
         registration,
         settings_flows,
         assurance,
+        devices,
+        grants,
         flow_errors: FlowErrors::new(store.clone(), runtime.clock.clone(), runtime.rng.clone()),
         exchanges: exchanges.clone(),
         readiness: Arc::new(database),

@@ -7,6 +7,7 @@ pub mod errors;
 mod flows;
 pub mod health;
 pub mod login;
+mod login_flow_v2;
 pub mod logout;
 mod pagination;
 pub mod registration;
@@ -24,6 +25,7 @@ pub fn public(cfg: &mut ServiceConfig) {
     schemas::configure(cfg);
     sessions::configure(cfg);
     login::configure(cfg);
+    login_flow_v2::configure(cfg);
     registration::configure(cfg);
     settings::configure(cfg);
     logout::configure(cfg);
