@@ -14,6 +14,7 @@ mod m20261122_000004_errors_token_exchanges;
 mod m20261122_000005_identity_external_id;
 mod m20261122_000006_credential_uses;
 mod m20261122_000007_device_authorizations_grants;
+mod m20261122_000008_grant_assurance_rate_limits;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000005_identity_external_id::Migration),
             Box::new(m20261122_000006_credential_uses::Migration),
             Box::new(m20261122_000007_device_authorizations_grants::Migration),
+            Box::new(m20261122_000008_grant_assurance_rate_limits::Migration),
         ]
     }
 }

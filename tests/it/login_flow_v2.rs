@@ -1,8 +1,7 @@
 //! Nextcloud's Login Flow v2 on the wire: init and poll under both path spellings, `404 []`
 //! for everything but the one collection after approval, expiry, denial, racing polls. The
-//! approval is made through the core service here; the approval page has its own tests.
+//! decisions are made on the approval page, which has its own tests.
 
-use crate::native::register;
 use chrono::TimeDelta;
 use clavis_testkit::{BearerToken, TestServer, db_tests};
 use reqwest::StatusCode;
@@ -54,20 +53,22 @@ fn login_token(flow: &Value) -> String {
         .to_owned()
 }
 
-/// Approves (or denies) the flow as the identity registered with `email`.
+/// Approves the flow on its page as a new identity `email`, or denies it (as another new
+/// identity) when `email` is `None`.
 async fn decide(srv: &TestServer, flow: &Value, email: Option<&str>) {
-    let token = BearerToken::new(login_token(flow));
-    let devices = &srv.services().devices;
-    let pending = devices.pending(&token).await.unwrap();
-    let identity = match email {
-        Some(email) => {
-            let registered = register(srv, email, "correct horse battery").await;
-            let id = registered["identity"]["id"].as_str().unwrap();
-            Some(clavis_types::IdentityId(uuid::Uuid::parse_str(id).unwrap()))
-        }
-        None => None,
+    let browser = srv.browser();
+    let (who, decision) = match email {
+        Some(email) => (email.to_owned(), "approve"),
+        None => (
+            format!("deny-{}@example.org", &login_token(flow)[..8]),
+            "deny",
+        ),
     };
-    devices.decide(&pending, identity).await.unwrap();
+    crate::ui::register(srv, &browser, &who).await;
+    let (_, status, page) = crate::ui::open(&browser, flow["login"].as_str().unwrap()).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    let (status, done) = crate::device_approval::decide(&browser, &page, decision).await;
+    assert_eq!(status, StatusCode::OK, "{done}");
 }
 
 async fn login_flow_v2_init_answers_tokens_and_urls_like_nextcloud(srv: TestServer) {

@@ -10,7 +10,9 @@
 )]
 
 mod admin;
+mod app_passwords;
 mod browser;
+mod device_approval;
 mod errors;
 mod health;
 mod login;

@@ -59,7 +59,11 @@ pub(crate) async fn update(
     (status, response.json().await.unwrap())
 }
 
-async fn login(srv: &TestServer, identifier: &str, password: &str) -> (StatusCode, Value) {
+pub(crate) async fn login(
+    srv: &TestServer,
+    identifier: &str,
+    password: &str,
+) -> (StatusCode, Value) {
     let flow = create_flow(srv, "login").await;
     submit(
         srv,
@@ -69,7 +73,7 @@ async fn login(srv: &TestServer, identifier: &str, password: &str) -> (StatusCod
     .await
 }
 
-fn token_of(answer: &Value) -> String {
+pub(crate) fn token_of(answer: &Value) -> String {
     answer["session_token"].as_str().unwrap().to_owned()
 }
 

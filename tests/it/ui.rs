@@ -13,10 +13,10 @@ db_tests!(
     ui_pages_without_a_usable_flow_start_a_new_one,
 );
 
-const PASSWORD: &str = "correct horse battery";
+pub const PASSWORD: &str = "correct horse battery";
 
 /// Follows redirects by hand (the client keeps cookies) and returns the last URL and page.
-async fn open(browser: &Client, url: &str) -> (String, StatusCode, String) {
+pub async fn open(browser: &Client, url: &str) -> (String, StatusCode, String) {
     let mut url = url.to_owned();
     for _ in 0..10 {
         let response = browser.get(&url).send().await.unwrap();
@@ -36,7 +36,7 @@ async fn open(browser: &Client, url: &str) -> (String, StatusCode, String) {
 }
 
 /// The decoded value of `attribute` in the first tag that contains `marker`.
-fn attribute(html: &str, marker: &str, attribute: &str) -> String {
+pub fn attribute(html: &str, marker: &str, attribute: &str) -> String {
     let tag_start = html[..html
         .find(marker)
         .unwrap_or_else(|| panic!("no {marker} in {html}"))]
@@ -53,7 +53,7 @@ fn attribute(html: &str, marker: &str, attribute: &str) -> String {
 
 /// Posts the form of `group` on `html` with `fields` (plus its hidden CSRF token) and follows
 /// the redirects.
-async fn submit(
+pub async fn submit(
     browser: &Client,
     html: &str,
     group: &str,
@@ -81,7 +81,7 @@ async fn submit(
     open(browser, next.as_str()).await
 }
 
-async fn register(srv: &TestServer, browser: &Client, email: &str) -> String {
+pub async fn register(srv: &TestServer, browser: &Client, email: &str) -> String {
     let (_, status, page) = open(browser, srv.url("/ui/registration").as_str()).await;
     assert_eq!(status, StatusCode::OK);
     let (url, status, welcome) = submit(

@@ -68,6 +68,13 @@ pub enum CoreError {
     /// (`refresh=true`) and come back to the flow.
     #[error("the session is too old for this change; sign in again")]
     RefreshRequired { flow_id: clavis_types::id::FlowId },
+    /// The action needs a session that authenticated recently (approving a device); the caller
+    /// must sign in again (`refresh=true`).
+    #[error("the session signed in too long ago for this action; sign in again")]
+    ReauthenticationRequired,
+    /// Too many requests of one kind from one client address; retry after this many seconds.
+    #[error("too many requests; retry in {retry_after} seconds")]
+    RateLimited { retry_after: u64 },
     /// No completed session-token exchange has these codes (or it was redeemed already).
     #[error("no session-token exchange matches these codes")]
     ExchangeNotFound,

@@ -17,6 +17,7 @@ pub mod health;
 pub mod identity;
 pub mod page;
 pub mod random;
+pub mod rate_limit;
 pub mod secret;
 pub mod session;
 pub mod storage;

@@ -7,8 +7,9 @@ use actix_web::HttpRequest;
 use actix_web::cookie::{Cookie, SameSite as CookieSameSite, time::Duration as CookieDuration};
 use actix_web::http::header;
 use chrono::{DateTime, Utc};
+use clavis_core::CoreError;
 use clavis_core::random::alphanumeric;
-use clavis_core::secret::BearerToken;
+use clavis_core::secret::{BearerToken, constant_time_eq};
 use sha2::{Digest, Sha256};
 
 const CSRF_PURPOSE: &str = "csrf";
@@ -75,6 +76,59 @@ pub fn ensure_csrf(req: &HttpRequest, state: &HttpState) -> (BearerToken, Option
         state.cookie_signer.sign(CSRF_PURPOSE, &token),
     );
     (token, Some(cookie))
+}
+
+/// Refuses a form whose `csrf_token` does not match the browser's CSRF cookie.
+pub fn check_csrf(
+    req: &HttpRequest,
+    state: &HttpState,
+    submitted: Option<&str>,
+) -> Result<(), CoreError> {
+    let cookie = csrf_from_cookie(req, state)
+        .ok_or_else(|| CoreError::CsrfViolation("the CSRF cookie is missing".to_owned()))?;
+    if constant_time_eq(
+        cookie.expose().as_bytes(),
+        submitted.unwrap_or_default().as_bytes(),
+    ) {
+        Ok(())
+    } else {
+        Err(CoreError::CsrfViolation(
+            "the CSRF token does not match".to_owned(),
+        ))
+    }
+}
+
+/// A cookie holding `token`, signed for `purpose`, with the session cookie's attributes; it
+/// lasts as long as the browser session.
+pub fn signed_cookie(
+    state: &HttpState,
+    name: &str,
+    purpose: &str,
+    token: &BearerToken,
+) -> Cookie<'static> {
+    base_cookie(
+        state,
+        name.to_owned(),
+        state.cookie_signer.sign(purpose, token),
+    )
+}
+
+/// The token in the signed cookie `name`, when its signature for `purpose` verifies.
+pub fn signed_cookie_value(
+    req: &HttpRequest,
+    state: &HttpState,
+    name: &str,
+    purpose: &str,
+) -> Option<BearerToken> {
+    let cookie = req.cookie(name)?;
+    state.cookie_signer.verify(purpose, cookie.value())
+}
+
+/// A cookie that makes the browser forget the cookie `name`.
+pub fn forget_cookie(state: &HttpState, name: &str) -> Cookie<'static> {
+    let mut cookie = base_cookie(state, name.to_owned(), String::new());
+    cookie.set_max_age(CookieDuration::ZERO);
+    cookie
 }
 
 /// The session cookie for `token`; persistent cookies last until the session expires.

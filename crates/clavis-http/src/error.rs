@@ -239,7 +239,9 @@ fn core_answer(error: &CoreError) -> Answer {
         CoreError::FlowNotFound => Answer::new(StatusCode::NOT_FOUND, "The requested resource could not be found")
             .reason("The flow does not exist."),
         CoreError::FlowExpired { expired_at, use_flow_id, .. } => flow_expired(expired_at, use_flow_id.as_ref()),
-        CoreError::RefreshRequired { .. } => refresh_required(),
+        CoreError::RefreshRequired { .. } | CoreError::ReauthenticationRequired => refresh_required(),
+        CoreError::RateLimited { retry_after } => Answer::new(StatusCode::TOO_MANY_REQUESTS, "Too many requests")
+            .reason(format!("Too many requests from this address; retry in {retry_after} seconds.")),
         CoreError::ExchangeNotFound => Answer::new(StatusCode::NOT_FOUND, "The requested resource could not be found")
             .reason("No session-token exchange matches these codes, or it was used already."),
         CoreError::CsrfViolation(reason) => Answer::new(StatusCode::FORBIDDEN, "the request was rejected to protect you from Cross-Site-Request-Forgery")
@@ -326,6 +328,12 @@ impl ResponseError for ApiError {
         let mut response = HttpResponse::build(status);
         if matches!(self, ApiError::AdminKeyRequired) {
             response.insert_header((actix_web::http::header::WWW_AUTHENTICATE, "Bearer"));
+        }
+        if let ApiError::Core(CoreError::RateLimited { retry_after }) = self {
+            response.insert_header((
+                actix_web::http::header::RETRY_AFTER,
+                retry_after.to_string(),
+            ));
         }
         response.json(self.envelope())
     }

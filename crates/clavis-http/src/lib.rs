@@ -13,7 +13,9 @@ mod routes;
 mod session_token;
 mod state;
 
-pub use state::{CookieSettings, CorsSettings, HttpSettings, HttpState, SameSite, UiUrls};
+pub use state::{
+    CookieSettings, CorsSettings, DeviceLoginLimits, HttpSettings, HttpState, SameSite, UiUrls,
+};
 
 use actix_web::dev::Server;
 use actix_web::{App, HttpServer, web};

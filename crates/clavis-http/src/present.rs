@@ -84,6 +84,44 @@ pub fn session(
                 location: d.location.clone(),
             })
             .collect(),
+        client: None,
+    }
+}
+
+/// The caller's session as `whoami` answers it: with the app it authenticated as, if any.
+pub fn caller_session(
+    caller: &clavis_core::session::Authenticated,
+    public_base_url: &Url,
+    now: chrono::DateTime<chrono::Utc>,
+) -> wire_session::Session {
+    let mut wire = session(
+        &caller.session,
+        Some(&caller.identity),
+        public_base_url,
+        now,
+    );
+    wire.client = caller.client.as_ref().map(|g| wire_session::SessionClient {
+        id: g.id,
+        kind: g.kind.as_str().to_owned(),
+        name: g.client_name.clone(),
+    });
+    wire
+}
+
+/// A per-client grant as `GET /sessions/apps` lists it.
+pub fn client_app(
+    grant: &clavis_core::grant::ClientGrant,
+    caller: &clavis_core::session::Authenticated,
+) -> wire_session::ClientApp {
+    wire_session::ClientApp {
+        id: grant.id,
+        kind: grant.kind.as_str().to_owned(),
+        name: grant.client_name.clone(),
+        created_at: grant.created_at,
+        last_used_at: grant.last_used_at,
+        last_ip: grant.last_ip.clone(),
+        user_agent: grant.user_agent.clone(),
+        current: caller.client.as_ref().is_some_and(|c| c.id == grant.id),
     }
 }
 

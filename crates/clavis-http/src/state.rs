@@ -11,6 +11,7 @@ use clavis_core::grant::ClientGrants;
 use clavis_core::health::Readiness;
 use clavis_core::identity::IdentityService;
 use clavis_core::identity::admin::IdentityAdmin;
+use clavis_core::rate_limit::{Limit, RateLimiter};
 use clavis_core::secret::TokenDigest;
 use clavis_core::session::SessionService;
 use clavis_core::session::admin::SessionAdmin;
@@ -32,6 +33,9 @@ pub struct HttpState {
     /// Device authorizations (Login Flow v2) and the per-client grants they mint.
     pub devices: DeviceAuthorizations,
     pub grants: ClientGrants,
+    /// Counts requests to the public endpoints anyone may call (starting and polling a device
+    /// login), shared by every replica through storage.
+    pub rate_limiter: RateLimiter,
     /// `session.whoami.required_aal`.
     pub assurance: AssurancePolicy,
     pub flow_errors: FlowErrors,
@@ -42,6 +46,13 @@ pub struct HttpState {
     pub cookie_signer: CookieSigner,
     pub renderer: clavis_render::Renderer,
     pub settings: Arc<HttpSettings>,
+}
+
+/// `native_apps.rate_limits`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DeviceLoginLimits {
+    pub init: Limit,
+    pub poll: Limit,
 }
 
 /// HTTP-level settings derived from the configuration.
@@ -60,6 +71,8 @@ pub struct HttpSettings {
     /// post and where those posts may redirect.
     pub ui_form_action: String,
     pub version: String,
+    /// Limits per client address on starting and polling a device login.
+    pub device_login_limits: DeviceLoginLimits,
 }
 
 /// `SameSite` attribute of the cookies Clavis sets.

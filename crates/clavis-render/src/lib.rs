@@ -13,8 +13,8 @@ pub mod view;
 
 pub use locale::Locales;
 pub use view::{
-    Account, AccountMethod, AccountSession, ErrorView, FlowPage, Links, LogoutView, PageKind,
-    Prompt, TraitItem,
+    Account, AccountApp, AccountMethod, AccountSession, DeviceDecision, DeviceView, ErrorView,
+    FlowPage, Links, LogoutView, PageKind, Prompt, TraitItem,
 };
 
 use minijinja::value::Serde;
@@ -180,28 +180,38 @@ impl Renderer {
         )
     }
 
-    /// A consent or device-approval prompt (`pages/consent.html`, `pages/device.html`).
-    pub fn prompt_page(
+    /// The consent prompt (`pages/consent.html`).
+    pub fn consent_page(
         &self,
-        template: PromptPage,
         prompt: &Prompt<'_>,
         common: &Common,
     ) -> Result<String, RenderError> {
-        let (file, key) = match template {
-            PromptPage::Consent => ("pages/consent.html", "consent.title"),
-            PromptPage::Device => ("pages/device.html", "device.title"),
-        };
-        let title = self.locales.ui_text(&common.lang, key);
+        let title = self.locales.ui_text(&common.lang, "consent.title");
         let view = prompt.view(&self.locales, &common.lang);
-        self.render(file, common, &title, context! { prompt => Serde(&view) })
+        self.render(
+            "pages/consent.html",
+            common,
+            &title,
+            context! { prompt => Serde(&view) },
+        )
     }
-}
 
-/// The prompt pages.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PromptPage {
-    Consent,
-    Device,
+    /// The device-approval page (`pages/device.html`): the request and the decision buttons,
+    /// or, once decided, what happened.
+    pub fn device_page(
+        &self,
+        device: &DeviceView,
+        links: &Links,
+        common: &Common,
+    ) -> Result<String, RenderError> {
+        let title = self.locales.ui_text(&common.lang, "device.title");
+        self.render(
+            "pages/device.html",
+            common,
+            &title,
+            context! { device => Serde(device), links => Serde(links) },
+        )
+    }
 }
 
 #[cfg(test)]

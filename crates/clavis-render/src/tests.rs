@@ -20,6 +20,7 @@ fn links() -> Links {
         welcome: "/ui/welcome".into(),
         logout: "/ui/logout".into(),
         revoke: "/ui/welcome/sessions/revoke".into(),
+        apps: "/ui/welcome/apps".into(),
     }
 }
 
@@ -313,7 +314,7 @@ fn values_are_escaped() {
 }
 
 #[test]
-fn error_welcome_logout_and_prompt_pages_render() {
+fn error_welcome_and_logout_pages_render() {
     let r = renderer();
     let error = ErrorView {
         code: 403,
@@ -357,6 +358,14 @@ fn error_welcome_logout_and_prompt_pages_render() {
                 current: false,
             },
         ],
+        apps: vec![AccountApp {
+            id: "g-1".into(),
+            name: "Nextcloud Desktop".into(),
+            created_at: "2026-01-01 09:00 UTC".into(),
+            last_used_at: None,
+            last_ip: Some("192.0.2.7".into()),
+            user_agent: None,
+        }],
     };
     let html = r
         .welcome_page(&account, "CSRF-TOKEN", &links(), &common("de"))
@@ -368,6 +377,9 @@ fn error_welcome_logout_and_prompt_pages_render() {
         "no revoke for the current session"
     );
     assert!(html.contains("Unbekanntes Gerät"));
+    assert!(html.contains("Geräte &amp; Apps"));
+    assert_eq!(html.matches(r#"name="grant_id" value="g-1""#).count(), 2);
+    assert!(html.contains(r#"name="grant_id" value="all""#));
 
     let logout = LogoutView {
         action: "http://id.test/self-service/logout".into(),
@@ -376,26 +388,82 @@ fn error_welcome_logout_and_prompt_pages_render() {
     };
     let html = r.logout_page(&logout, &links(), &common("en")).unwrap();
     insta::assert_snapshot!("logout_en", main_of(&html));
+}
 
+#[test]
+fn consent_prompt_renders_its_facts_and_forms() {
     let nodes = vec![
         Node::input(NodeGroup::Default, "action", InputType::Submit)
-            .with_value(json!("approve"))
-            .label(Message::info(1, "Approve")),
+            .with_value(json!("allow"))
+            .label(Message::info(1, "Allow")),
     ];
     let prompt = Prompt {
-        messages: vec![Message::info(
-            2,
-            "Only approve an app you just started yourself.",
-        )],
-        facts: vec![("App (unverified)".into(), "Nextcloud Desktop".into())],
-        forms: vec![("/ui/device/approve".into(), &nodes)],
+        messages: vec![Message::info(2, "Only allow apps you trust.")],
+        facts: vec![("App".into(), "Example Photos".into())],
+        forms: vec![("/ui/consent".into(), &nodes)],
     };
+    let html = renderer().consent_page(&prompt, &common("en")).unwrap();
+    assert!(html.contains("Example Photos"));
+    assert!(html.contains(r#"value="allow""#));
+    assert!(html.contains("<h1>Allow access</h1>"));
+}
+
+fn device(decided: Option<DeviceDecision>, ip_differs: bool) -> DeviceView {
+    DeviceView {
+        client_name: "<b>Nextcloud</b> Desktop".into(),
+        requested_at: "2026-01-01 10:00 UTC".into(),
+        request_ip: Some("203.0.113.9".into()),
+        browser_ip: Some("192.0.2.1".into()),
+        ip_differs,
+        signed_in_as: "ada@example.org".into(),
+        action: "http://id.test/index.php/login/v2/flow/TOKEN".into(),
+        csrf_token: "CSRF-TOKEN".into(),
+        decided,
+    }
+}
+
+#[test]
+fn device_page_flags_the_unverified_name_and_a_foreign_address() {
+    let r = renderer();
     let html = r
-        .prompt_page(PromptPage::Device, &prompt, &common("en"))
+        .device_page(&device(None, true), &links(), &common("en"))
         .unwrap();
-    assert!(html.contains("Nextcloud Desktop"));
-    assert!(html.contains(r#"value="approve""#));
-    assert!(html.contains("<h1>Approve a device</h1>"));
+    insta::assert_snapshot!("device_en", main_of(&html));
+    assert!(html.contains("<h1>Connect an app to your account</h1>"));
+    assert!(html.contains("&lt;b&gt;Nextcloud"), "the name is escaped");
+    assert!(!html.contains("<b>"));
+    assert!(html.contains(r#"data-testid="device-unverified""#));
+    assert!(html.contains(r#"data-testid="device-ip-differs""#));
+    assert!(html.contains(r#"name="csrf_token" value="CSRF-TOKEN""#));
+    assert!(html.contains(r#"value="approve""#) && html.contains(r#"value="deny""#));
+
+    let same = r
+        .device_page(&device(None, false), &links(), &common("de"))
+        .unwrap();
+    assert!(same.contains(r#"data-testid="device-ip-same""#));
+    assert!(!same.contains("device-ip-differs"));
+    assert!(same.contains("Zustimmen"));
+
+    let done = r
+        .device_page(
+            &device(Some(DeviceDecision::Approved), true),
+            &links(),
+            &common("en"),
+        )
+        .unwrap();
+    assert!(done.contains(r#"data-testid="device-approved""#));
+    assert!(
+        !done.contains("<form"),
+        "a decided request offers no buttons"
+    );
+    let denied = r
+        .device_page(
+            &device(Some(DeviceDecision::Denied), true),
+            &links(),
+            &common("en"),
+        )
+        .unwrap();
+    assert!(denied.contains(r#"data-testid="device-denied""#));
 }
 
 #[test]

@@ -18,6 +18,8 @@ pub struct Links {
     pub logout: String,
     /// Where the account page posts "sign out this device".
     pub revoke: String,
+    /// Where the account page posts the "Devices & apps" actions (`…/revoke`, `…/rename`).
+    pub apps: String,
 }
 
 /// The flow pages.
@@ -352,6 +354,47 @@ pub struct Account {
     pub authenticated_at: String,
     pub expires_at: String,
     pub sessions: Vec<AccountSession>,
+    /// The apps holding a grant (app password) for the identity.
+    pub apps: Vec<AccountApp>,
+}
+
+/// One app holding a grant: what it calls itself, when it got access, and its last use.
+#[derive(Debug, Clone, Serialize)]
+pub struct AccountApp {
+    pub id: String,
+    pub name: String,
+    pub created_at: String,
+    pub last_used_at: Option<String>,
+    pub last_ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+/// The device-approval page: what asks for access, from where, and who would grant it.
+#[derive(Debug, Clone, Serialize)]
+pub struct DeviceView {
+    /// The name the client gave itself; never verified.
+    pub client_name: String,
+    /// When and from which address the request was made.
+    pub requested_at: String,
+    pub request_ip: Option<String>,
+    /// The approving browser's address, and whether it differs from the request's.
+    pub browser_ip: Option<String>,
+    pub ip_differs: bool,
+    /// Who is signed in and would grant access.
+    pub signed_in_as: String,
+    /// Where the decision is posted, with the CSRF token.
+    pub action: String,
+    pub csrf_token: String,
+    /// Set once decided: the page then only says what happened.
+    pub decided: Option<DeviceDecision>,
+}
+
+/// What the person decided on the approval page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeviceDecision {
+    Approved,
+    Denied,
 }
 
 /// One trait, labelled by its schema title.

@@ -17,11 +17,14 @@ use clavis_core::flow::webhook::WebHookTransport;
 use clavis_core::grant::ClientGrants;
 use clavis_core::identity::admin::IdentityAdmin;
 use clavis_core::identity::{IdentityService, SchemaError, SchemaRegistry};
+use clavis_core::rate_limit::{Limit, RateLimiter};
 use clavis_core::session::admin::SessionAdmin;
 use clavis_core::session::assurance::AssurancePolicy;
 use clavis_core::session::{SessionService, SessionSettings};
 use clavis_core::{Clock, OsRng, Rng, SystemClock};
-use clavis_http::{CookieSettings, CorsSettings, HttpSettings, HttpState, UiUrls};
+use clavis_http::{
+    CookieSettings, CorsSettings, DeviceLoginLimits, HttpSettings, HttpState, UiUrls,
+};
 use clavis_store::{ConnectError, Database, Store};
 use clavis_strategy_lookup::{LookupSecretDeps, LookupSecretMethod};
 use clavis_strategy_password::{
@@ -184,6 +187,7 @@ pub async fn start(config: Config, runtime: Runtime) -> Result<Running, StartErr
         runtime.clock.clone(),
         runtime.rng.clone(),
     );
+    let grants = ClientGrants::new(store.clone(), runtime.clock.clone(), runtime.rng.clone());
     let sessions = SessionService::new(
         store.clone(),
         store.clone(),
@@ -192,7 +196,8 @@ pub async fn start(config: Config, runtime: Runtime) -> Result<Running, StartErr
         SessionSettings {
             lifespan: config.session.lifespan.0,
         },
-    );
+    )
+    .with_client_grants(grants.clone());
     let ui = ui_urls(&config, &public_base_url)?;
     let flow_settings = |lifespan: chrono::TimeDelta| FlowSettings {
         public_base_url: public_base_url.to_string(),
@@ -242,11 +247,15 @@ pub async fn start(config: Config, runtime: Runtime) -> Result<Running, StartErr
             required_aal: config.selfservice.flows.settings.required_aal.to_core(),
         },
     );
+    let settings_flows = if config.native_apps.revoke_app_passwords_on_password_change {
+        settings_flows.revoking_grants_on_new_password(grants.clone())
+    } else {
+        settings_flows
+    };
     let assurance = AssurancePolicy::new(
         methods.clone(),
         config.session.whoami.required_aal.to_core(),
     );
-    let grants = ClientGrants::new(store.clone(), runtime.clock.clone(), runtime.rng.clone());
     let devices = DeviceAuthorizations::new(
         store.clone(),
         grants.clone(),
@@ -315,6 +324,7 @@ pub async fn start(config: Config, runtime: Runtime) -> Result<Running, StartErr
         assurance,
         devices,
         grants,
+        rate_limiter: RateLimiter::new(store.clone(), runtime.clock.clone()),
         flow_errors: FlowErrors::new(store.clone(), runtime.clock.clone(), runtime.rng.clone()),
         exchanges: exchanges.clone(),
         readiness: Arc::new(database),
@@ -552,6 +562,10 @@ fn http_settings(config: &Config, public: &Url, admin: &Url, ui: UiUrls) -> Http
         ui_form_action: form_action_sources(config, public, &ui),
         ui,
         version: VERSION.to_owned(),
+        device_login_limits: DeviceLoginLimits {
+            init: Limit::per_minute(config.native_apps.rate_limits.init_per_minute),
+            poll: Limit::per_minute(config.native_apps.rate_limits.poll_per_minute),
+        },
     }
 }
 

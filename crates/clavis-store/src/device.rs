@@ -8,9 +8,10 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use clavis_core::StorageError;
 use clavis_core::device::{DeviceAuthorization, DeviceAuthorizationStore, DeviceState, FrontEnd};
-use clavis_core::grant::{ClientGrant, GrantKind, GrantStore};
+use clavis_core::grant::{ClientGrant, GrantKind, GrantStore, GrantUse};
 use clavis_core::secret::TokenDigest;
 use clavis_types::IdentityId;
+use clavis_types::session::Aal;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use uuid::Uuid;
@@ -35,6 +36,10 @@ fn authorization_from_row(
         created_at: row.created_at,
         expires_at: row.expires_at,
         decided_at: row.decided_at,
+        approved_aal: row
+            .approved_aal
+            .map(|aal| Aal::parse(&aal).ok_or_else(|| corrupt("assurance level", &aal)))
+            .transpose()?,
     })
 }
 
@@ -50,6 +55,7 @@ fn grant_from_row(row: client_grants::Model) -> Result<ClientGrant, StorageError
         last_ip: row.last_ip,
         user_agent: row.user_agent,
         revoked_at: row.revoked_at,
+        aal: Aal::parse(&row.aal).ok_or_else(|| corrupt("assurance level", &row.aal))?,
     })
 }
 
@@ -87,6 +93,7 @@ impl DeviceAuthorizationStore for Store {
             created_at: Set(a.created_at),
             expires_at: Set(a.expires_at),
             decided_at: Set(a.decided_at),
+            approved_aal: Set(a.approved_aal.map(|aal| aal.as_str().to_owned())),
         })
         .exec_without_returning(&self.db)
         .await
@@ -114,7 +121,7 @@ impl DeviceAuthorizationStore for Store {
         &self,
         id: Uuid,
         to: DeviceState,
-        identity: Option<IdentityId>,
+        approver: Option<(IdentityId, Aal)>,
         at: DateTime<Utc>,
     ) -> Result<bool, StorageError> {
         let result = device_authorizations::Entity::update_many()
@@ -124,7 +131,11 @@ impl DeviceAuthorizationStore for Store {
             )
             .col_expr(
                 device_authorizations::Column::IdentityId,
-                Expr::value(identity.map(|i| i.as_uuid())),
+                Expr::value(approver.map(|(i, _)| i.as_uuid())),
+            )
+            .col_expr(
+                device_authorizations::Column::ApprovedAal,
+                Expr::value(approver.map(|(_, aal)| aal.as_str().to_owned())),
             )
             .col_expr(device_authorizations::Column::DecidedAt, Expr::value(at))
             .filter(device_authorizations::Column::Id.eq(id))
@@ -164,6 +175,7 @@ impl GrantStore for Store {
             last_ip: Set(g.last_ip.clone()),
             user_agent: Set(g.user_agent.clone()),
             revoked_at: Set(g.revoked_at),
+            aal: Set(g.aal.as_str().to_owned()),
         })
         .exec_without_returning(&self.db)
         .await
@@ -196,6 +208,60 @@ impl GrantStore for Store {
             .into_iter()
             .map(grant_from_row)
             .collect()
+    }
+
+    async fn touch_grant(
+        &self,
+        id: Uuid,
+        at: DateTime<Utc>,
+        used: &GrantUse,
+    ) -> Result<(), StorageError> {
+        client_grants::Entity::update_many()
+            .col_expr(client_grants::Column::LastUsedAt, Expr::value(at))
+            .col_expr(client_grants::Column::LastIp, Expr::value(used.ip.clone()))
+            .col_expr(
+                client_grants::Column::UserAgent,
+                Expr::value(used.user_agent.clone()),
+            )
+            .filter(client_grants::Column::Id.eq(id))
+            .exec(&self.db)
+            .await
+            .map_err(storage_error)?;
+        Ok(())
+    }
+
+    async fn rename_grant(
+        &self,
+        identity: IdentityId,
+        id: Uuid,
+        name: &str,
+    ) -> Result<bool, StorageError> {
+        let result = client_grants::Entity::update_many()
+            .col_expr(client_grants::Column::ClientName, Expr::value(name))
+            .filter(client_grants::Column::Id.eq(id))
+            .filter(client_grants::Column::IdentityId.eq(identity.as_uuid()))
+            .filter(client_grants::Column::RevokedAt.is_null())
+            .exec(&self.db)
+            .await
+            .map_err(storage_error)?;
+        Ok(result.rows_affected == 1)
+    }
+
+    async fn revoke_grants_except(
+        &self,
+        identity: IdentityId,
+        keep: Option<Uuid>,
+        at: DateTime<Utc>,
+    ) -> Result<u64, StorageError> {
+        let mut update = client_grants::Entity::update_many()
+            .col_expr(client_grants::Column::RevokedAt, Expr::value(at))
+            .filter(client_grants::Column::IdentityId.eq(identity.as_uuid()))
+            .filter(client_grants::Column::RevokedAt.is_null());
+        if let Some(keep) = keep {
+            update = update.filter(client_grants::Column::Id.ne(keep));
+        }
+        let result = update.exec(&self.db).await.map_err(storage_error)?;
+        Ok(result.rows_affected)
     }
 
     async fn revoke_grant(

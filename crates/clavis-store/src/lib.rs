@@ -12,6 +12,7 @@ mod flow;
 mod flow_extras;
 mod health;
 mod identity;
+mod rate_limit;
 mod row;
 mod session;
 #[cfg(any(test, feature = "testing"))]

@@ -131,6 +131,20 @@ fn seeds(engine: Engine) -> Vec<(&'static str, Vec<String>)> {
                 ),
             ],
         ),
+        (
+            "m20261122_000008_grant_assurance_rate_limits",
+            vec![
+                format!(
+                    "UPDATE device_authorizations SET approved_aal = 'aal2' WHERE id = {}",
+                    uuid("0e0e0e0e-0000-4000-8000-000000000011")
+                ),
+                // Window starts are keys: written as the store writes them (RFC 3339), so
+                // SQLite's text comparison finds the row again.
+                "INSERT INTO rate_limit_hits (bucket, window_start, hits) \
+                 VALUES ('seed:192.0.2.9', '2026-11-22T10:00:00+00:00', 3)"
+                    .to_owned(),
+            ],
+        ),
     ]
 }
 
@@ -239,6 +253,7 @@ async fn replay(db: &Database, engine: Engine) {
         .expect("seeded device authorization");
     assert_eq!(flow.state, DeviceState::Approved);
     assert_eq!(flow.identity_id, Some(identity.id));
+    assert_eq!(flow.approved_aal, Some(clavis_types::session::Aal::Aal2));
     assert!(store.consume_device_authorization(flow.id).await.unwrap());
     let grant = store
         .find_grant_by_secret(&TokenDigest::of(b"seed-app-password"))
@@ -246,7 +261,19 @@ async fn replay(db: &Database, engine: Engine) {
         .unwrap()
         .expect("seeded grant");
     assert_eq!(grant.client_name, "seed client");
+    assert_eq!(
+        grant.aal,
+        clavis_types::session::Aal::Aal1,
+        "grants from before assurance levels were kept count as aal1"
+    );
     assert_eq!(store.list_grants(identity.id).await.unwrap().len(), 1);
+    use clavis_core::rate_limit::RateLimitStore;
+    let window: chrono::DateTime<chrono::Utc> = "2026-11-22T10:00:00Z".parse().unwrap();
+    assert_eq!(
+        store.hit("seed:192.0.2.9", window, window).await.unwrap(),
+        4,
+        "a window counted before the upgrade goes on counting"
+    );
 }
 
 use sea_orm::EntityTrait;

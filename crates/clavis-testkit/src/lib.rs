@@ -9,6 +9,7 @@ mod clock;
 mod receiver;
 
 pub use clavis_core::Clock;
+pub use clavis_core::device::FrontEnd;
 pub use clavis_core::secret::BearerToken;
 pub use clavis_server::StartError;
 pub use clavis_server::config::{AfterHooks, Config, Hook, HookName, RequiredAal, SchemaSource};

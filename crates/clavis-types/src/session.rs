@@ -74,6 +74,34 @@ pub struct Session {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub identity: Option<Identity>,
     pub devices: Vec<SessionDevice>,
+    /// The app the caller authenticated as, when it presented a per-client credential (an
+    /// app password) instead of a session token: the name the app gave itself or its owner
+    /// gave it. A Clavis extension; absent for ordinary sessions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client: Option<SessionClient>,
+}
+
+/// The app behind a per-client credential.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionClient {
+    pub id: uuid::Uuid,
+    /// What kind of credential it holds (`app_password`).
+    pub kind: String,
+    pub name: String,
+}
+
+/// One app holding a per-client credential for the caller's identity (`GET /sessions/apps`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClientApp {
+    pub id: uuid::Uuid,
+    pub kind: String,
+    pub name: String,
+    pub created_at: DateTime<Utc>,
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub last_ip: Option<String>,
+    pub user_agent: Option<String>,
+    /// Whether the request was made with this app's credential.
+    pub current: bool,
 }
 
 /// `{"count": n}`: how many sessions `DELETE /sessions` revoked.

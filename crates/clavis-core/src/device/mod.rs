@@ -20,13 +20,15 @@ mod tests;
 
 use crate::clock::Clock;
 use crate::error::CoreError;
-use crate::grant::{ClientGrants, GrantKind, MintedGrant};
+use crate::grant::{ClientGrants, GrantKind, MintedGrant, client_name_of};
 use crate::random::{Rng, alphanumeric, uuid_v4};
 use crate::secret::{BearerToken, TokenDigest};
+use crate::session::Authenticated;
 use crate::storage::StorageError;
 use async_trait::async_trait;
 use chrono::{DateTime, TimeDelta, Utc};
 use clavis_types::IdentityId;
+use clavis_types::session::Aal;
 use std::sync::Arc;
 use uuid::Uuid;
 
@@ -35,6 +37,10 @@ pub const TOKEN_LEN: usize = 128;
 
 /// How long a flow waits for approval and collection (Nextcloud's 20 minutes).
 pub const LIFETIME: TimeDelta = TimeDelta::minutes(20);
+
+/// How recently the approving session must have authenticated (Nextcloud's password
+/// confirmation window): an approval hands out full access, so an old session signs in again.
+pub const APPROVAL_MAX_AGE: TimeDelta = TimeDelta::minutes(30);
 
 /// The protocol a device authorization was started through.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -107,6 +113,8 @@ pub struct DeviceAuthorization {
     pub created_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
     pub decided_at: Option<DateTime<Utc>>,
+    /// The assurance level of the session that approved it.
+    pub approved_aal: Option<Aal>,
 }
 
 /// The storage device authorizations need.
@@ -127,13 +135,13 @@ pub trait DeviceAuthorizationStore: Send + Sync {
         &self,
         digest: &TokenDigest,
     ) -> Result<Option<DeviceAuthorization>, StorageError>;
-    /// Moves a pending authorization to `to` (approved by `identity`, or denied); false when
-    /// it is no longer pending.
+    /// Moves a pending authorization to `to` (approved by `identity` at `aal`, or denied);
+    /// false when it is no longer pending.
     async fn decide_device_authorization(
         &self,
         id: Uuid,
         to: DeviceState,
-        identity: Option<IdentityId>,
+        approver: Option<(IdentityId, Aal)>,
         at: DateTime<Utc>,
     ) -> Result<bool, StorageError>;
     /// Moves an approved authorization to consumed; false when another request did first.
@@ -204,6 +212,7 @@ impl DeviceAuthorizations {
             created_at: now,
             expires_at: now + LIFETIME,
             decided_at: None,
+            approved_aal: None,
         };
         self.store
             .insert_device_authorization(&authorization)
@@ -229,20 +238,46 @@ impl DeviceAuthorizations {
             })
     }
 
-    /// Approves (for `identity`) or denies a pending authorization, once.
-    pub async fn decide(
+    /// Whether `approver`'s session signed in recently enough to approve.
+    pub fn recent_enough(&self, approver: &Authenticated) -> bool {
+        self.clock.now() - approver.session.authenticated_at <= APPROVAL_MAX_AGE
+    }
+
+    /// Approves a pending authorization for the approver's identity, once. The approver's
+    /// session must be a browser session (never a grant) authenticated within
+    /// [`APPROVAL_MAX_AGE`].
+    pub async fn approve(
         &self,
         authorization: &DeviceAuthorization,
-        approve_for: Option<IdentityId>,
+        approver: &Authenticated,
     ) -> Result<(), CoreError> {
-        let to = match approve_for {
-            Some(_) => DeviceState::Approved,
-            None => DeviceState::Denied,
-        };
+        if approver.client.is_some() || !self.recent_enough(approver) {
+            return Err(CoreError::ReauthenticationRequired);
+        }
+        let aal = approver.session.aal;
+        self.decide(
+            authorization,
+            DeviceState::Approved,
+            Some((approver.identity.id, aal)),
+        )
+        .await
+    }
+
+    /// Denies a pending authorization: its poll never yields anything.
+    pub async fn deny(&self, authorization: &DeviceAuthorization) -> Result<(), CoreError> {
+        self.decide(authorization, DeviceState::Denied, None).await
+    }
+
+    async fn decide(
+        &self,
+        authorization: &DeviceAuthorization,
+        to: DeviceState,
+        approver: Option<(IdentityId, Aal)>,
+    ) -> Result<(), CoreError> {
         if authorization.expires_at <= self.clock.now()
             || !self
                 .store
-                .decide_device_authorization(authorization.id, to, approve_for, self.clock.now())
+                .decide_device_authorization(authorization.id, to, approver, self.clock.now())
                 .await?
         {
             return Err(CoreError::NotFound(
@@ -285,23 +320,9 @@ impl DeviceAuthorizations {
                 GrantKind::AppPassword,
                 &authorization.client_name,
                 authorization.request_ip.clone(),
+                authorization.approved_aal.unwrap_or(Aal::Aal1),
             )
             .await?;
         Ok(Some(Collected { identity, grant }))
     }
-}
-
-/// A client name as shown and stored: trimmed, at most 128 characters (longer ones are cut to
-/// 120 and marked, as Nextcloud does), `unknown` when empty.
-fn client_name_of(declared: &str) -> String {
-    let trimmed = declared.trim();
-    if trimmed.is_empty() {
-        return "unknown".to_owned();
-    }
-    if trimmed.chars().count() > 128 {
-        let mut cut: String = trimmed.chars().take(120).collect();
-        cut.push('…');
-        return cut;
-    }
-    trimmed.to_owned()
 }

@@ -286,6 +286,14 @@ pub fn check_csrf_cookie(
     }
 }
 
+/// Clavis' own pages a flow may return to, below the public base URL: the self-service
+/// endpoints and the device-approval page (which sends a browser to sign in first).
+const CLAVIS_RETURN_PATHS: &[&str] = &[
+    "self-service/",
+    "index.php/login/v2/flow/",
+    "login/v2/flow/",
+];
+
 /// Flow policy from the configuration.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FlowSettings {
@@ -300,7 +308,7 @@ pub struct FlowSettings {
 
 impl FlowSettings {
     /// Whether `return_to` may be used: same origin as the default return URL, one of Clavis'
-    /// own self-service endpoints, or under one of the allowed URLs (same scheme, host and port,
+    /// own self-service endpoints or its device-approval page, or under one of the allowed URLs (same scheme, host and port,
     /// and a path below the allowed path).
     pub fn return_to_allowed(&self, return_to: &str) -> bool {
         let Some(target) = Origin::parse(return_to) else {
@@ -308,9 +316,9 @@ impl FlowSettings {
         };
         if let Some(public) = Origin::parse(&self.public_base_url)
             && public.scheme_host == target.scheme_host
-            && target
-                .path
-                .starts_with(&format!("{}self-service/", public.path))
+            && CLAVIS_RETURN_PATHS
+                .iter()
+                .any(|own| target.path.starts_with(&format!("{}{own}", public.path)))
         {
             return true;
         }
@@ -394,6 +402,8 @@ mod return_to_tests {
         assert!(
             s.return_to_allowed("http://127.0.0.1:4433/self-service/settings/browser?return_to=x")
         );
+        assert!(s.return_to_allowed("http://127.0.0.1:4433/index.php/login/v2/flow/abc"));
+        assert!(s.return_to_allowed("http://127.0.0.1:4433/login/v2/flow/abc"));
     }
 
     #[test]

@@ -10,7 +10,8 @@ use super::webhook;
 use super::{Flow, FlowKind, FlowSettings, FlowState, FlowStore, RequestFacts, Step, nodes};
 use crate::clock::Clock;
 use crate::error::CoreError;
-use crate::identity::{Identity, IdentityChange, IdentitySchema, IdentityService};
+use crate::grant::ClientGrants;
+use crate::identity::{CredentialKind, Identity, IdentityChange, IdentitySchema, IdentityService};
 use crate::random::Rng;
 use crate::secret::BearerToken;
 use crate::session::assurance::{RequiredAal, satisfies};
@@ -68,6 +69,8 @@ pub struct SettingsEngine {
     sessions: SessionService,
     clock: Arc<dyn Clock>,
     policy: SettingsPolicy,
+    /// When set, a new password revokes the identity's per-client grants (app passwords).
+    revoke_grants_on_new_password: Option<ClientGrants>,
 }
 
 impl SettingsEngine {
@@ -91,7 +94,15 @@ impl SettingsEngine {
             sessions,
             clock,
             policy,
+            revoke_grants_on_new_password: None,
         }
+    }
+
+    /// The same engine, revoking every per-client grant (app password) of an identity whose
+    /// password changes, but the one the change is made with.
+    pub fn revoking_grants_on_new_password(mut self, grants: ClientGrants) -> Self {
+        self.revoke_grants_on_new_password = Some(grants);
+        self
     }
 
     /// Whether a `return_to` address is allowed by `selfservice.allowed_return_urls`.
@@ -125,8 +136,9 @@ impl SettingsEngine {
         Ok(all)
     }
 
-    /// Refuses a caller below `selfservice.flows.settings.required_aal`.
-    fn check_assurance(&self, caller: &Authenticated) -> Result<(), CoreError> {
+    /// Refuses a caller below `selfservice.flows.settings.required_aal` (also the level other
+    /// account-wide decisions ask for, such as approving a device).
+    pub fn check_assurance(&self, caller: &Authenticated) -> Result<(), CoreError> {
         if satisfies(&self.methods, self.policy.required_aal, caller) {
             Ok(())
         } else {
@@ -291,6 +303,10 @@ impl SettingsEngine {
                 }
             }
         }
+        let new_password = change
+            .credentials
+            .iter()
+            .any(|(kind, _)| *kind == CredentialKind::Password);
         let identity = match self.identities.update(&caller.identity, change).await {
             Ok(identity) => identity,
             Err(CoreError::Conflict(_)) => {
@@ -327,12 +343,17 @@ impl SettingsEngine {
         if hooks.runs(method, Hook::RevokeActiveSessions) {
             self.sessions.revoke_others(&caller.session).await?;
         }
+        if let (true, Some(grants)) = (new_password, &self.revoke_grants_on_new_password) {
+            let keep = caller.client.as_ref().map(|g| g.id);
+            grants.revoke_all(identity.id, keep).await?;
+        }
         if let Some(payload) = &payload {
             hooks.dispatch(method, payload);
         }
         let updated_caller = Authenticated {
             session,
             identity: identity.clone(),
+            client: caller.client.clone(),
         };
         let mut fresh = self.method_nodes(&updated_caller, &mut flow).await?;
         fresh.extend(

@@ -165,6 +165,7 @@ mod tests {
         let who = Authenticated {
             session: session_at(Aal::Aal1),
             identity: identity_with(&[CredentialKind::Password, CredentialKind::Totp]),
+            client: None,
         };
         assert!(matches!(
             policy(RequiredAal::HighestAvailable).check_whoami(&who),
@@ -178,6 +179,7 @@ mod tests {
         let plain = Authenticated {
             session: session_at(Aal::Aal1),
             identity: identity_with(&[CredentialKind::Password]),
+            client: None,
         };
         assert!(
             policy(RequiredAal::HighestAvailable)
@@ -187,6 +189,7 @@ mod tests {
         let strong = Authenticated {
             session: session_at(Aal::Aal2),
             identity: identity_with(&[CredentialKind::Password, CredentialKind::Totp]),
+            client: None,
         };
         assert!(
             policy(RequiredAal::HighestAvailable)

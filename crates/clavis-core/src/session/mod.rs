@@ -9,6 +9,7 @@ pub mod assurance;
 
 use crate::clock::Clock;
 use crate::error::CoreError;
+use crate::grant::{ClientGrant, ClientGrants};
 use crate::identity::{Identity, IdentityStore};
 use crate::random::{Rng, alphanumeric, uuid_v4};
 use crate::secret::{BearerToken, TokenDigest};
@@ -141,6 +142,38 @@ pub struct SessionSettings {
 pub struct Authenticated {
     pub session: Session,
     pub identity: Identity,
+    /// The per-client grant (an app password) the caller presented instead of a session
+    /// token; its session is then the grant seen as a session (see [`Session::of_grant`]).
+    pub client: Option<ClientGrant>,
+}
+
+impl Session {
+    /// A grant seen as a session: same id, the grant's assurance level as one `app_password`
+    /// factor completed at its approval, used from where it was last used, and valid for one
+    /// more `lifespan` from `now` (grants do not expire, they are revoked).
+    pub fn of_grant(grant: &ClientGrant, now: DateTime<Utc>, lifespan: TimeDelta) -> Session {
+        Session {
+            id: SessionId(grant.id),
+            identity_id: grant.identity_id,
+            active: true,
+            aal: grant.aal,
+            authentication_methods: vec![AuthenticationMethod {
+                method: grant.kind.as_str().to_owned(),
+                aal: grant.aal,
+                completed_at: grant.created_at,
+                provider: None,
+            }],
+            issued_at: grant.created_at,
+            authenticated_at: grant.created_at,
+            expires_at: now + lifespan,
+            devices: vec![Device {
+                id: DeviceId(grant.id),
+                ip_address: grant.last_ip.clone(),
+                user_agent: grant.user_agent.clone(),
+                location: None,
+            }],
+        }
+    }
 }
 
 /// A page of sessions and whether more follow.
@@ -158,6 +191,7 @@ pub struct SessionService {
     clock: Arc<dyn Clock>,
     rng: Arc<dyn Rng>,
     settings: SessionSettings,
+    grants: Option<ClientGrants>,
 }
 
 impl SessionService {
@@ -175,7 +209,15 @@ impl SessionService {
             clock,
             rng,
             settings,
+            grants: None,
         }
+    }
+
+    /// The same service, also accepting per-client grants (app passwords) where a session
+    /// token is expected.
+    pub fn with_client_grants(mut self, grants: ClientGrants) -> Self {
+        self.grants = Some(grants);
+        self
     }
 
     /// Starts a session for `identity` after it completed `methods`; returns the token once.
@@ -285,8 +327,21 @@ impl SessionService {
         Ok((caller, token))
     }
 
-    /// The session a token stands for, if it is usable and its identity is active.
+    /// The session a token stands for, if it is usable and its identity is active. A token
+    /// without the session prefix is tried as a per-client grant when grants are accepted.
     pub async fn authenticate(&self, token: &BearerToken) -> Result<Authenticated, CoreError> {
+        if !token.expose().starts_with(SESSION_TOKEN_PREFIX)
+            && let Some(grants) = &self.grants
+        {
+            let grant = grants.authenticate(token).await?;
+            let identity = self.active_identity(grant.identity_id).await?;
+            let session = Session::of_grant(&grant, self.clock.now(), self.settings.lifespan);
+            return Ok(Authenticated {
+                session,
+                identity,
+                client: Some(grant),
+            });
+        }
         let session = self
             .sessions
             .find_session_by_token(&token.digest())
@@ -295,13 +350,20 @@ impl SessionService {
         if !session.is_usable(self.clock.now()) {
             return Err(CoreError::NoActiveSession);
         }
-        let identity = self
-            .identities
-            .get_identity(session.identity_id)
+        let identity = self.active_identity(session.identity_id).await?;
+        Ok(Authenticated {
+            session,
+            identity,
+            client: None,
+        })
+    }
+
+    async fn active_identity(&self, id: IdentityId) -> Result<Identity, CoreError> {
+        self.identities
+            .get_identity(id)
             .await?
             .filter(Identity::is_active)
-            .ok_or(CoreError::NoActiveSession)?;
-        Ok(Authenticated { session, identity })
+            .ok_or(CoreError::NoActiveSession)
     }
 
     /// The caller's other usable sessions, a page at a time.

@@ -164,7 +164,11 @@ async fn login_submit_answer(
             }
             let cookie = browser::session_cookie(&state, &token, session.expires_at);
             let mut destination = return_destination(&state, flow.return_to.as_deref());
-            let caller = Authenticated { session, identity };
+            let caller = Authenticated {
+                session,
+                identity,
+                client: None,
+            };
             if state.assurance.check_whoami(&caller).is_err() {
                 // The identity has a second factor this session has not shown yet.
                 destination = aal2_login_url(&state, Some(&destination));

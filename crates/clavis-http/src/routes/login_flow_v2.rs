@@ -5,7 +5,9 @@
 //! poll after approval gets `200` with the app password minted for it.
 //!
 //! Both endpoints are public: `OCS-APIRequest` and the empty Basic credentials that clients
-//! send (`Authorization: Basic Og==`) are accepted and ignored.
+//! send (`Authorization: Basic Og==`) are accepted and ignored. Each is rate-limited per client
+//! address (`native_apps.rate_limits`); a request over the limit gets `429` with
+//! `Retry-After`, which clients treat like any other "not yet".
 
 use crate::body;
 use crate::error::ApiError;
@@ -42,10 +44,24 @@ fn server(state: &HttpState) -> String {
         .to_owned()
 }
 
+/// The client address a rate limit counts by.
+fn client_address(req: &HttpRequest) -> String {
+    req.peer_addr()
+        .map_or_else(|| "unknown".to_owned(), |a| a.ip().to_string())
+}
+
 async fn login_flow_v2_init(
     state: web::Data<HttpState>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
+    state
+        .rate_limiter
+        .check(
+            "login_v2_init",
+            &client_address(&req),
+            state.settings.device_login_limits.init,
+        )
+        .await?;
     let client_name = req
         .headers()
         .get(header::USER_AGENT)
@@ -71,6 +87,14 @@ async fn login_flow_v2_poll(
     req: HttpRequest,
     bytes: Bytes,
 ) -> Result<HttpResponse, ApiError> {
+    state
+        .rate_limiter
+        .check(
+            "login_v2_poll",
+            &client_address(&req),
+            state.settings.device_login_limits.poll,
+        )
+        .await?;
     // A body that cannot be read carries no token: like every other failure, it is pending.
     let token = body::decode(&req, &bytes)
         .ok()

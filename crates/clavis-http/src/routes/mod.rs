@@ -3,6 +3,8 @@
 mod admin_identities;
 mod admin_redirect;
 mod admin_sessions;
+mod apps;
+mod device_approval;
 pub mod errors;
 mod flows;
 pub mod health;
@@ -23,9 +25,11 @@ use actix_web::web::ServiceConfig;
 pub fn public(cfg: &mut ServiceConfig) {
     health::configure(cfg);
     schemas::configure(cfg);
+    apps::configure(cfg);
     sessions::configure(cfg);
     login::configure(cfg);
     login_flow_v2::configure(cfg);
+    device_approval::configure(cfg);
     registration::configure(cfg);
     settings::configure(cfg);
     logout::configure(cfg);

@@ -73,12 +73,7 @@ async fn sessions_whoami(
     if let Err(CoreError::Aal2Required) = state.assurance.check_whoami(&who) {
         return Err(ApiError::Aal2Required(aal2_login_url(&state, None)));
     }
-    let body = present::session(
-        &who.session,
-        Some(&who.identity),
-        &state.settings.public_base_url,
-        state.clock.now(),
-    );
+    let body = present::caller_session(&who, &state.settings.public_base_url, state.clock.now());
     Ok(HttpResponse::Ok()
         .insert_header((IDENTITY_HEADER, who.identity.id.to_string()))
         .json(body))

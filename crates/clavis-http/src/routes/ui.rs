@@ -16,11 +16,10 @@ use chrono::{DateTime, Utc};
 use clavis_core::CoreError;
 use clavis_core::flow::Flow;
 use clavis_core::identity::Identity;
-use clavis_core::secret::constant_time_eq;
 use clavis_core::session::Authenticated;
 use clavis_render::{
-    Account, AccountMethod, AccountSession, Common, ErrorView, FlowPage, Links, LogoutView,
-    PageKind, TraitItem,
+    Account, AccountApp, AccountMethod, AccountSession, Common, ErrorView, FlowPage, Links,
+    LogoutView, PageKind, TraitItem,
 };
 use clavis_types::SessionId;
 use clavis_types::session::Aal;
@@ -38,6 +37,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             "/ui/welcome/sessions/revoke",
             web::post().to(revoke_session),
         )
+        .route("/ui/welcome/apps/revoke", web::post().to(revoke_app))
+        .route("/ui/welcome/apps/rename", web::post().to(rename_app))
         .route("/ui/logout", web::get().to(logout_page));
 }
 
@@ -46,7 +47,7 @@ struct FlowQuery {
     flow: Option<String>,
 }
 
-fn public(state: &HttpState, path: &str) -> String {
+pub(super) fn public(state: &HttpState, path: &str) -> String {
     state
         .settings
         .public_base_url
@@ -54,7 +55,7 @@ fn public(state: &HttpState, path: &str) -> String {
         .map_or_else(|_| path.to_owned(), |u| u.to_string())
 }
 
-fn links(state: &HttpState) -> Links {
+pub(super) fn links(state: &HttpState) -> Links {
     Links {
         login: public(state, "self-service/login/browser"),
         registration: public(state, "self-service/registration/browser"),
@@ -62,10 +63,11 @@ fn links(state: &HttpState) -> Links {
         welcome: public(state, "ui/welcome"),
         logout: public(state, "ui/logout"),
         revoke: public(state, "ui/welcome/sessions/revoke"),
+        apps: public(state, "ui/welcome/apps"),
     }
 }
 
-fn common(req: &HttpRequest, state: &HttpState) -> Common {
+pub(super) fn common(req: &HttpRequest, state: &HttpState) -> Common {
     let accept = req
         .headers()
         .get(header::ACCEPT_LANGUAGE)
@@ -78,12 +80,12 @@ fn common(req: &HttpRequest, state: &HttpState) -> Common {
     }
 }
 
-fn render_failed(error: clavis_render::RenderError) -> ApiError {
+pub(super) fn render_failed(error: clavis_render::RenderError) -> ApiError {
     ApiError::Core(CoreError::Internal(error.to_string()))
 }
 
 /// An HTML page with the UI's security headers.
-fn html(
+pub(super) fn html(
     state: &HttpState,
     common: &Common,
     status: actix_web::http::StatusCode,
@@ -240,7 +242,7 @@ async fn error_page(
     Ok(html(&state, &common, status, body))
 }
 
-fn error_view(error: &Value) -> ErrorView {
+pub(super) fn error_view(error: &Value) -> ErrorView {
     let text = |key: &str| error.get(key).and_then(Value::as_str).map(str::to_owned);
     ErrorView {
         code: error
@@ -255,7 +257,7 @@ fn error_view(error: &Value) -> ErrorView {
     }
 }
 
-fn when(at: DateTime<Utc>) -> String {
+pub(super) fn when(at: DateTime<Utc>) -> String {
     at.format("%Y-%m-%d %H:%M UTC").to_string()
 }
 
@@ -302,7 +304,7 @@ fn trait_items(state: &HttpState, identity: &Identity) -> Vec<TraitItem> {
     items
 }
 
-fn first_identifier(identity: &Identity) -> String {
+pub(super) fn first_identifier(identity: &Identity) -> String {
     identity
         .credentials
         .values()
@@ -353,6 +355,20 @@ async fn account(state: &HttpState, who: &Authenticated) -> Result<Account, ApiE
                 current: s.id == session.id,
             })
             .collect(),
+        apps: state
+            .grants
+            .list(who.identity.id)
+            .await?
+            .into_iter()
+            .map(|g| AccountApp {
+                id: g.id.to_string(),
+                name: g.client_name,
+                created_at: when(g.created_at),
+                last_used_at: g.last_used_at.map(when),
+                last_ip: g.last_ip,
+                user_agent: g.user_agent,
+            })
+            .collect(),
     })
 }
 
@@ -380,23 +396,70 @@ async fn welcome_page(
     )
 }
 
+/// The submitted form of an account-page action, after its CSRF token was checked.
+async fn account_form(
+    state: &HttpState,
+    req: &HttpRequest,
+    bytes: &web::Bytes,
+) -> Result<(Authenticated, Value), ApiError> {
+    let who = session_token::require(req, state).await?;
+    let form = crate::body::decode(req, bytes)?;
+    browser::check_csrf(req, state, form.get("csrf_token").and_then(Value::as_str))?;
+    Ok((who, form))
+}
+
+fn field<'a>(form: &'a Value, name: &str) -> &'a str {
+    form.get(name).and_then(Value::as_str).unwrap_or_default()
+}
+
 async fn revoke_session(
     state: web::Data<HttpState>,
     req: HttpRequest,
     bytes: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
-    let who = session_token::require(&req, &state).await?;
-    let form = crate::body::decode(&req, &bytes)?;
-    let field = |name: &str| form.get(name).and_then(Value::as_str).unwrap_or_default();
-    let cookie = browser::csrf_from_cookie(&req, &state)
-        .ok_or_else(|| CoreError::CsrfViolation("the CSRF cookie is missing".to_owned()))?;
-    if !constant_time_eq(cookie.expose().as_bytes(), field("csrf_token").as_bytes()) {
-        return Err(CoreError::CsrfViolation("the CSRF token does not match".to_owned()).into());
-    }
-    let id = uuid::Uuid::parse_str(field("session_id"))
+    let (who, form) = account_form(&state, &req, &bytes).await?;
+    let id = uuid::Uuid::parse_str(field(&form, "session_id"))
         .map(SessionId::from)
         .map_err(|_| ApiError::BadRequest("`session_id` is not a session id".to_owned()))?;
     state.sessions.revoke_other(&who.session, id).await?;
+    Ok(see_other(&public(&state, "ui/welcome")))
+}
+
+/// The grant a form names, as `grant_id`.
+fn grant_id(form: &Value) -> Result<uuid::Uuid, ApiError> {
+    uuid::Uuid::parse_str(field(form, "grant_id"))
+        .map_err(|_| ApiError::BadRequest("`grant_id` is not a grant id".to_owned()))
+}
+
+/// "Revoke access" for one app, or for all of them with `grant_id=all`.
+async fn revoke_app(
+    state: web::Data<HttpState>,
+    req: HttpRequest,
+    bytes: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let (who, form) = account_form(&state, &req, &bytes).await?;
+    if field(&form, "grant_id") == "all" {
+        let keep = who.client.as_ref().map(|g| g.id);
+        state.grants.revoke_all(who.identity.id, keep).await?;
+    } else {
+        state
+            .grants
+            .revoke(who.identity.id, grant_id(&form)?)
+            .await?;
+    }
+    Ok(see_other(&public(&state, "ui/welcome")))
+}
+
+async fn rename_app(
+    state: web::Data<HttpState>,
+    req: HttpRequest,
+    bytes: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let (who, form) = account_form(&state, &req, &bytes).await?;
+    state
+        .grants
+        .rename(who.identity.id, grant_id(&form)?, field(&form, "name"))
+        .await?;
     Ok(see_other(&public(&state, "ui/welcome")))
 }
 

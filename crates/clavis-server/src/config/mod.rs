@@ -33,6 +33,47 @@ pub struct Config {
     pub hashers: Hashers,
     pub selfservice: SelfService,
     pub ui: UiConfig,
+    pub native_apps: NativeApps,
+}
+
+/// `native_apps`: desktop and mobile clients that sign in through the browser (Nextcloud's
+/// Login Flow v2) and hold app passwords.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct NativeApps {
+    pub rate_limits: NativeAppRateLimits,
+    /// Whether changing the password revokes every app password but the one making the
+    /// change (Nextcloud keeps them; a password change after a compromise should not).
+    pub revoke_app_passwords_on_password_change: bool,
+}
+
+impl Default for NativeApps {
+    fn default() -> Self {
+        Self {
+            rate_limits: NativeAppRateLimits::default(),
+            revoke_app_passwords_on_password_change: true,
+        }
+    }
+}
+
+/// `native_apps.rate_limits`: requests per minute and client address; 0 turns a limit off.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct NativeAppRateLimits {
+    /// Starting a login (`POST /index.php/login/v2`).
+    pub init_per_minute: u32,
+    /// Polling for its result (`POST /index.php/login/v2/poll`); clients poll about once a
+    /// second.
+    pub poll_per_minute: u32,
+}
+
+impl Default for NativeAppRateLimits {
+    fn default() -> Self {
+        Self {
+            init_per_minute: 20,
+            poll_per_minute: 240,
+        }
+    }
 }
 
 /// `ui`: Clavis' own pages.

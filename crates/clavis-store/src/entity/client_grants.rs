@@ -17,6 +17,7 @@ pub struct Model {
     pub last_ip: Option<String>,
     pub user_agent: Option<String>,
     pub revoked_at: Option<ChronoDateTimeUtc>,
+    pub aal: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -9,6 +9,7 @@ pub mod identity_credential_uses;
 pub mod identity_credentials;
 pub mod identity_recovery_addresses;
 pub mod identity_verifiable_addresses;
+pub mod rate_limit_hits;
 pub mod selfservice_errors;
 pub mod selfservice_flows;
 pub mod session_devices;
