@@ -21,6 +21,7 @@ mod logout;
 mod mfa;
 mod mfa_lookup;
 mod native;
+mod ocs;
 mod registration;
 mod schemas;
 mod sessions;

@@ -11,6 +11,7 @@ pub mod health;
 pub mod login;
 mod login_flow_v2;
 pub mod logout;
+mod ocs;
 mod pagination;
 pub mod registration;
 pub mod schemas;
@@ -30,6 +31,7 @@ pub fn public(cfg: &mut ServiceConfig) {
     login::configure(cfg);
     login_flow_v2::configure(cfg);
     device_approval::configure(cfg);
+    ocs::configure(cfg);
     registration::configure(cfg);
     settings::configure(cfg);
     logout::configure(cfg);
