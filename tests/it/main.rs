@@ -22,6 +22,7 @@ mod mfa;
 mod mfa_lookup;
 mod native;
 mod ocs;
+mod openapi;
 mod registration;
 mod schemas;
 mod sessions;
