@@ -24,7 +24,8 @@ engine_tests!(
     login_flow_v2_init_and_poll_are_rate_limited_per_address,
 );
 
-fn basic(login: &str, password: &str) -> String {
+/// `Basic <base64 of login:password>`.
+pub fn basic(login: &str, password: &str) -> String {
     let pair = format!("{login}:{password}");
     format!(
         "Basic {}",

@@ -63,7 +63,7 @@ async fn post_form(browser: &Client, flow: &Value, fields: &[(&str, &str)]) -> r
         .unwrap()
 }
 
-async fn whoami_status(srv: &TestServer, browser: &Client) -> StatusCode {
+pub async fn whoami_status(srv: &TestServer, browser: &Client) -> StatusCode {
     browser
         .get(srv.url("/sessions/whoami"))
         .send()

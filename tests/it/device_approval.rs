@@ -3,6 +3,7 @@
 //! needs (unverified name, request address, who is signed in), Approve and Deny with the CSRF
 //! token, recent authentication, and the browser session that exists only for the approval.
 
+use crate::browser::whoami_status;
 use crate::ui::{PASSWORD, attribute, open, register, submit};
 use chrono::TimeDelta;
 use clavis_testkit::{TestServer, db_tests};
@@ -73,15 +74,6 @@ async fn sign_in(browser: &Client, page: &str, email: &str) -> (String, StatusCo
         ],
     )
     .await
-}
-
-async fn whoami_status(srv: &TestServer, browser: &Client) -> StatusCode {
-    browser
-        .get(srv.url("/sessions/whoami"))
-        .send()
-        .await
-        .unwrap()
-        .status()
 }
 
 /// Approves `flow` for a new identity `email`, signing in on the page: the poll's answer.

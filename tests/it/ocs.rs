@@ -2,9 +2,9 @@
 //! `cloud/capabilities` in both envelope versions and formats, `getapppassword` (the account
 //! password for an app password, never an app password for another), `DELETE apppassword`.
 
+use crate::app_passwords::basic;
 use crate::device_approval::{approve_as, init};
 use crate::ui::PASSWORD;
-use base64::Engine as _;
 use clavis_testkit::{TestServer, db_tests};
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
@@ -16,14 +16,6 @@ db_tests!(
     ocs_get_app_password_trades_the_account_password_and_refuses_app_passwords,
     ocs_delete_app_password_revokes_the_one_in_use,
 );
-
-fn basic(login: &str, password: &str) -> String {
-    let pair = format!("{login}:{password}");
-    format!(
-        "Basic {}",
-        base64::engine::general_purpose::STANDARD.encode(pair)
-    )
-}
 
 async fn ocs(
     srv: &TestServer,
