@@ -354,5 +354,27 @@ async fn login_flow_v2_init_and_poll_are_rate_limited_per_address(engine: Engine
     srv.clock.advance(TimeDelta::minutes(1));
     assert_eq!(poll(&srv, &flow).await.0, StatusCode::NOT_FOUND);
     init(&srv, "Desktop").await;
+
+    // Trading a password for an app password counts too: no free password guessing.
+    let guess = basic("someone@example.org", "guess");
+    let mut statuses = Vec::new();
+    for _ in 0..3 {
+        let response = srv
+            .http()
+            .get(srv.url("/ocs/v2.php/core/getapppassword"))
+            .header("Authorization", &guess)
+            .send()
+            .await
+            .unwrap();
+        statuses.push(response.status());
+    }
+    assert_eq!(
+        statuses,
+        [
+            StatusCode::UNAUTHORIZED,
+            StatusCode::UNAUTHORIZED,
+            StatusCode::TOO_MANY_REQUESTS
+        ]
+    );
     srv.stop().await;
 }

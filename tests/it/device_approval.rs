@@ -266,6 +266,23 @@ async fn device_approval_unknown_expired_or_decided_tokens_answer_404(srv: TestS
     assert_eq!(status, StatusCode::NOT_FOUND, "decided once");
     assert_eq!(poll(&srv, &flow).await.0, StatusCode::OK, "still approved");
 
+    // Two decisions racing from two tabs: one wins, the other finds the request answered.
+    let raced = init(&srv, "Desktop").await;
+    let (_, _, page) = open(&browser, raced["login"].as_str().unwrap()).await;
+    let (approve, deny) = tokio::join!(
+        decide(&browser, &page, "approve"),
+        decide(&browser, &page, "deny")
+    );
+    let mut statuses = [approve.0, deny.0];
+    statuses.sort();
+    assert_eq!(statuses, [StatusCode::OK, StatusCode::NOT_FOUND]);
+    let collected = poll(&srv, &raced).await.0;
+    if approve.0 == StatusCode::OK {
+        assert_eq!(collected, StatusCode::OK);
+    } else {
+        assert_eq!(collected, StatusCode::NOT_FOUND);
+    }
+
     let expired = init(&srv, "Desktop").await;
     srv.clock.advance(TimeDelta::minutes(20));
     let (_, status, _) = open(&browser, expired["login"].as_str().unwrap()).await;

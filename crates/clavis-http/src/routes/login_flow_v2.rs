@@ -45,7 +45,7 @@ fn server(state: &HttpState) -> String {
 }
 
 /// The client address a rate limit counts by.
-fn client_address(req: &HttpRequest) -> String {
+pub(super) fn client_address(req: &HttpRequest) -> String {
     req.peer_addr()
         .map_or_else(|| "unknown".to_owned(), |a| a.ip().to_string())
 }

@@ -12,7 +12,7 @@
 //! cookie must also carry `OCS-APIRequest: true`, which a cross-site form cannot send.
 
 use super::flows::{request_facts, request_url};
-use super::login_flow_v2::login_name;
+use super::login_flow_v2::{client_address, login_name};
 use crate::error::ApiError;
 use crate::session_token::{self, Presented};
 use crate::state::HttpState;
@@ -341,7 +341,9 @@ async fn ocs_get_app_password(
 
 /// HTTP Basic with the account's password (how clients that stored the password migrate to
 /// an app password): a password login through an API login flow, whose session ends at once.
-/// `None` when the request carries no such credentials or they are wrong.
+/// Counted against the same per-address limit as starting a device login, so the endpoint is
+/// no faster a way to guess passwords. `None` when the request carries no such credentials or
+/// they are wrong.
 async fn password_login(
     req: &HttpRequest,
     state: &HttpState,
@@ -349,6 +351,14 @@ async fn password_login(
     let Some(Presented::Basic { login, secret }) = session_token::presented(req, state) else {
         return Ok(None);
     };
+    state
+        .rate_limiter
+        .check(
+            "ocs_password",
+            &client_address(req),
+            state.settings.device_login_limits.init,
+        )
+        .await?;
     let flow = state
         .login
         .create(NewLogin {
