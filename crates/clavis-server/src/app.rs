@@ -94,6 +94,8 @@ pub struct Services {
     /// Session-token exchanges (completed by methods that finish API flows in a browser).
     pub exchanges: TokenExchanges,
     pub identities: IdentityService,
+    /// Login flows, as the HTTP layer drives them (benchmarks start flows through it).
+    pub login: LoginEngine,
     pub sessions: SessionService,
     pub cookie_signer: CookieSigner,
 }
@@ -297,6 +299,7 @@ pub async fn start(config: Config, runtime: Runtime) -> Result<Running, StartErr
         grants: grants.clone(),
         exchanges: exchanges.clone(),
         identities: identities.clone(),
+        login: login.clone(),
         sessions: sessions.clone(),
         cookie_signer: cookie_signer.clone(),
     };
