@@ -27,6 +27,7 @@ db_tests!(
     delete_credential_keeps_one_first_factor,
     sessions_admin_list_get_extend_and_deactivate,
     listing_2500_identities_returns_each_once_while_more_arrive,
+    admin_changes_reach_cached_sessions_at_once,
 );
 
 async fn admin_json(
@@ -922,4 +923,70 @@ async fn listing_2500_identities_returns_each_once_while_more_arrive(srv: TestSe
         "every identity that existed throughout is listed"
     );
     srv.stop().await;
+}
+
+/// Session checks are remembered for `session.cache.ttl` (5 s); the clock stands still here,
+/// so each refusal below comes from the change itself, not from the entry growing stale.
+async fn admin_changes_reach_cached_sessions_at_once(srv: TestServer) {
+    let mut body = person("cached@example.org");
+    body["credentials"] = json!({"password": {"config": {"password": "cached sessions 1"}}});
+    let created = create(&srv, body).await;
+    let id = created["id"].as_str().unwrap().to_owned();
+    let login = || password_login(&srv, "cached@example.org", "cached sessions 1");
+    let token_of = |session: &Value| session["session_token"].as_str().unwrap().to_owned();
+
+    // Traits changed: the next check shows them.
+    let token = token_of(&login().await.1);
+    assert_eq!(whoami(&srv, &token).await.0, StatusCode::OK);
+    let (status, _) = admin_json(
+        &srv,
+        Method::PATCH,
+        &format!("/admin/identities/{id}"),
+        Some(json!([{"op": "replace", "path": "/traits/email", "value": "cached2@example.org"}])),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, me) = whoami(&srv, &token).await;
+    assert_eq!(me["identity"]["traits"]["email"], "cached2@example.org");
+    let login = || password_login(&srv, "cached2@example.org", "cached sessions 1");
+
+    // One session deactivated.
+    let (_, session) = login().await;
+    let other = token_of(&session);
+    assert_eq!(whoami(&srv, &other).await.0, StatusCode::OK);
+    let session_id = session["session"]["id"].as_str().unwrap();
+    let (status, _) = admin_json(
+        &srv,
+        Method::DELETE,
+        &format!("/admin/sessions/{session_id}"),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    assert_eq!(whoami(&srv, &other).await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(whoami(&srv, &token).await.0, StatusCode::OK);
+
+    // Every session of the identity deleted.
+    let (status, _) = admin_json(
+        &srv,
+        Method::DELETE,
+        &format!("/admin/identities/{id}/sessions"),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    assert_eq!(whoami(&srv, &token).await.0, StatusCode::UNAUTHORIZED);
+
+    // The identity deleted.
+    let token = token_of(&login().await.1);
+    assert_eq!(whoami(&srv, &token).await.0, StatusCode::OK);
+    let (status, _) = admin_json(
+        &srv,
+        Method::DELETE,
+        &format!("/admin/identities/{id}"),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    assert_eq!(whoami(&srv, &token).await.0, StatusCode::UNAUTHORIZED);
 }

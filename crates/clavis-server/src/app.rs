@@ -183,12 +183,14 @@ pub async fn start(config: Config, runtime: Runtime) -> Result<Running, StartErr
         key: "secrets.cookie".to_owned(),
         problem: "at least one secret is required".to_owned(),
     })?;
+    let session_cache = config.session.cache.to_core();
     let identities = IdentityService::new(
         schemas,
         store.clone(),
         runtime.clock.clone(),
         runtime.rng.clone(),
-    );
+    )
+    .with_session_cache(session_cache.clone());
     let grants = ClientGrants::new(store.clone(), runtime.clock.clone(), runtime.rng.clone());
     let sessions = SessionService::new(
         store.clone(),
@@ -199,7 +201,8 @@ pub async fn start(config: Config, runtime: Runtime) -> Result<Running, StartErr
             lifespan: config.session.lifespan.0,
         },
     )
-    .with_client_grants(grants.clone());
+    .with_client_grants(grants.clone())
+    .with_cache(session_cache.clone());
     let ui = ui_urls(&config, &public_base_url)?;
     let flow_settings = |lifespan: chrono::TimeDelta| FlowSettings {
         public_base_url: public_base_url.to_string(),
@@ -287,7 +290,8 @@ pub async fn start(config: Config, runtime: Runtime) -> Result<Running, StartErr
         SessionSettings {
             lifespan: config.session.lifespan.0,
         },
-    );
+    )
+    .with_cache(session_cache);
     let exchanges = TokenExchanges::new(
         store.clone(),
         sessions.clone(),

@@ -1,9 +1,13 @@
 //! Hashing and verifying passwords off the async runtime, at most N at a time.
 //!
 //! A login burst cannot exhaust memory: each argon2id hash holds `memory` bytes, and no more
-//! than `max_concurrent` run at once; the rest wait for a permit.
+//! than `max_concurrent` run at once; the rest wait for a permit. The implementation is
+//! `argon2-rust`, the fastest of the candidates `bench/run` measures for Clavis' costs (it
+//! picks AVX-512, AVX2 or SSE at run time and maps each hash's memory straight from the
+//! operating system, so a burst of logins leaves no arena behind).
 
-use argon2::{Algorithm, Argon2, Params, PasswordHasher as _, Version};
+use argon2_rust::params::Memory;
+use argon2_rust::{Algorithm, Argon2, Params, Version};
 use clavis_core::Rng;
 use std::sync::Arc;
 use tokio::sync::Semaphore;
@@ -42,7 +46,7 @@ impl Password {
 
 /// Hashes with argon2id and verifies argon2id and imported hashes.
 pub struct PasswordHasher {
-    params: Params,
+    argon2: Argon2,
     permits: Arc<Semaphore>,
     rng: Arc<dyn Rng>,
     dummy_hash: String,
@@ -55,15 +59,14 @@ impl PasswordHasher {
         max_concurrent: usize,
         rng: Arc<dyn Rng>,
     ) -> Result<Self, HashError> {
-        let params = Params::new(
-            params.memory_kib,
-            params.iterations,
-            params.parallelism,
-            None,
-        )
-        .map_err(|e| HashError::Params(e.to_string()))?;
+        let params = Params::builder()
+            .memory(Memory::kib(u64::from(params.memory_kib)))
+            .passes(params.iterations)
+            .lanes(params.parallelism)
+            .build()
+            .map_err(|e| HashError::Params(e.to_string()))?;
         let mut hasher = Self {
-            params,
+            argon2: Argon2::new(Algorithm::Argon2id, Version::V0x13, params),
             permits: Arc::new(Semaphore::new(max_concurrent.max(1))),
             rng,
             dummy_hash: String::new(),
@@ -74,27 +77,23 @@ impl PasswordHasher {
         Ok(hasher)
     }
 
-    fn argon2(&self) -> Argon2<'static> {
-        Argon2::new(Algorithm::Argon2id, Version::V0x13, self.params.clone())
-    }
-
     fn hash_now(&self, password: &[u8]) -> Result<String, HashError> {
         let mut salt = [0u8; 16];
         self.rng.fill(&mut salt);
-        self.argon2()
-            .hash_password_with_salt(password, &salt)
-            .map(|hash| hash.to_string())
+        self.argon2
+            .hash_encoded(password, &salt)
             .map_err(|e| HashError::Hashing(e.to_string()))
     }
 
     /// Whether `hash` is argon2id with the configured costs; anything else (bcrypt, argon2i,
     /// older costs) is upgraded at the next successful login.
     pub fn is_current(&self, hash: &str) -> bool {
+        let params = self.argon2.params();
         let prefix = format!(
             "$argon2id$v=19$m={},t={},p={}$",
-            self.params.m_cost(),
-            self.params.t_cost(),
-            self.params.p_cost()
+            params.memory_kib(),
+            params.passes(),
+            params.lanes()
         );
         hash.starts_with(&prefix)
     }
@@ -135,10 +134,9 @@ impl PasswordHasher {
         let known = hash.is_some();
         let hash = hash.unwrap_or(&self.dummy_hash).to_owned();
         let bytes = password.0.as_bytes().to_vec();
-        let this = self.clone();
         let matched = tokio::task::spawn_blocking(move || {
             let _permit = permit;
-            crate::imported::verify(&this.argon2(), &bytes, &hash)
+            crate::imported::verify(&bytes, &hash)
         })
         .await
         .map_err(|e| HashError::Hashing(e.to_string()))?;
@@ -221,6 +219,35 @@ mod tests {
                 .verify(&Password::new("x".into()), Some("plaintext"))
                 .await
                 .unwrap()
+        );
+    }
+
+    #[tokio::test]
+    async fn argon2id_hashes_of_rustcrypto_verify_and_the_reverse() {
+        use argon2::{PasswordHasher as _, PasswordVerifier as _};
+        let hasher = cheap();
+        let rustcrypto = argon2::Argon2::new(
+            argon2::Algorithm::Argon2id,
+            argon2::Version::V0x13,
+            argon2::Params::new(64, 1, 1, None).unwrap(),
+        );
+        let theirs = rustcrypto
+            .hash_password_with_salt(b"moved over", b"sixteen byte slt")
+            .unwrap()
+            .to_string();
+        assert!(hasher.is_current(&theirs), "{theirs}");
+        let moved = Password::new("moved over".into());
+        assert!(hasher.verify(&moved, Some(&theirs)).await.unwrap());
+        let ours = hasher.hash(&moved).await.unwrap();
+        assert!(
+            rustcrypto
+                .verify_password(b"moved over", ours.as_str())
+                .is_ok()
+        );
+        assert!(
+            rustcrypto
+                .verify_password(b"moved ovez", ours.as_str())
+                .is_err()
         );
     }
 

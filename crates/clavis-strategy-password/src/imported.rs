@@ -7,7 +7,6 @@
 //! standard base64 (`ln` is the cost N itself, a power of two). Derived keys are compared in
 //! constant time.
 
-use argon2::{Argon2, PasswordVerifier as _};
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD};
 use clavis_core::secret::constant_time_eq;
@@ -54,7 +53,7 @@ pub enum HashFormatError {
 pub fn check_format(hash: &str) -> Result<HashFamily, HashFormatError> {
     let family = HashFamily::of(hash).ok_or(HashFormatError::Unsupported)?;
     let well_formed = match family {
-        HashFamily::Argon2 => argon2::password_hash::phc::PasswordHash::new(hash).is_ok(),
+        HashFamily::Argon2 => argon2_rust::decode_phc(hash).is_ok(),
         HashFamily::Bcrypt => bcrypt_well_formed(hash),
         HashFamily::Pbkdf2 => Pbkdf2Hash::parse(hash).is_some(),
         HashFamily::Scrypt => ScryptHash::parse(hash).is_some(),
@@ -73,15 +72,23 @@ pub fn check_format(hash: &str) -> Result<HashFamily, HashFormatError> {
 
 /// Whether `password` matches `hash`; unknown or malformed hashes never match. Blocking: call
 /// it off the async runtime.
-pub fn verify(argon2: &Argon2<'_>, password: &[u8], hash: &str) -> bool {
+pub fn verify(password: &[u8], hash: &str) -> bool {
     match HashFamily::of(hash) {
-        // The algorithm and costs are read from the hash itself.
-        Some(HashFamily::Argon2) => argon2.verify_password(password, hash).is_ok(),
+        Some(HashFamily::Argon2) => verify_argon2(password, hash),
         Some(HashFamily::Bcrypt) => bcrypt::verify(password, hash).unwrap_or(false),
         Some(HashFamily::Pbkdf2) => Pbkdf2Hash::parse(hash).is_some_and(|h| h.verify(password)),
         Some(HashFamily::Scrypt) => ScryptHash::parse(hash).is_some_and(|h| h.verify(password)),
         None => false,
     }
+}
+
+/// argon2id or argon2i, with the algorithm, version and costs read from the hash itself.
+fn verify_argon2(password: &[u8], hash: &str) -> bool {
+    argon2_rust::decode_phc(hash).is_ok_and(|decoded| {
+        argon2_rust::Argon2::new(decoded.algorithm, decoded.version, decoded.params)
+            .verify(password, &decoded.salt, &decoded.hash)
+            .is_ok()
+    })
 }
 
 fn bcrypt_well_formed(hash: &str) -> bool {
@@ -212,11 +219,7 @@ fn parse_params(text: &str) -> Option<std::collections::HashMap<&str, &str>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use argon2::{Algorithm, Params, PasswordHasher as _, Version};
-
-    fn argon2() -> Argon2<'static> {
-        Argon2::default()
-    }
+    use argon2::{Algorithm, Argon2, Params, PasswordHasher as _, Version};
 
     fn pbkdf2_hash(algorithm: &str, password: &str, iterations: u32) -> String {
         let salt = b"0123456789abcdef";
@@ -242,8 +245,8 @@ mod tests {
         for algorithm in ["sha256", "sha512"] {
             let hash = pbkdf2_hash(algorithm, "imported secret", 1000);
             assert_eq!(check_format(&hash), Ok(HashFamily::Pbkdf2));
-            assert!(verify(&argon2(), b"imported secret", &hash), "{algorithm}");
-            assert!(!verify(&argon2(), b"imported secreT", &hash), "{algorithm}");
+            assert!(verify(b"imported secret", &hash), "{algorithm}");
+            assert!(!verify(b"imported secreT", &hash), "{algorithm}");
         }
     }
 
@@ -259,8 +262,8 @@ mod tests {
             STANDARD_NO_PAD.encode(b"salt"),
             STANDARD_NO_PAD.encode(key)
         );
-        assert!(verify(&argon2(), b"password", &hash));
-        assert!(!verify(&argon2(), b"passwore", &hash));
+        assert!(verify(b"password", &hash));
+        assert!(!verify(b"passwore", &hash));
     }
 
     #[test]
@@ -275,8 +278,8 @@ mod tests {
             STANDARD.encode(&key)
         );
         assert_eq!(check_format(&hash), Ok(HashFamily::Scrypt));
-        assert!(verify(&argon2(), b"password", &hash));
-        assert!(!verify(&argon2(), b"Password", &hash));
+        assert!(verify(b"password", &hash));
+        assert!(!verify(b"Password", &hash));
     }
 
     #[test]
@@ -292,8 +295,8 @@ mod tests {
                 .unwrap()
                 .to_string();
             assert_eq!(check_format(&hash), Ok(HashFamily::Argon2));
-            assert!(verify(&argon2(), b"pw", &hash), "{hash}");
-            assert!(!verify(&argon2(), b"px", &hash), "{hash}");
+            assert!(verify(b"pw", &hash), "{hash}");
+            assert!(!verify(b"px", &hash), "{hash}");
         }
     }
 
@@ -301,8 +304,8 @@ mod tests {
     fn bcrypt_verifies() {
         let hash = bcrypt::hash("pw", 4).unwrap();
         assert_eq!(check_format(&hash), Ok(HashFamily::Bcrypt));
-        assert!(verify(&argon2(), b"pw", &hash));
-        assert!(!verify(&argon2(), b"px", &hash));
+        assert!(verify(b"pw", &hash));
+        assert!(!verify(b"px", &hash));
     }
 
     #[test]
@@ -327,7 +330,7 @@ mod tests {
                 matches!(check_format(malformed), Err(HashFormatError::Malformed(_))),
                 "{malformed}"
             );
-            assert!(!verify(&argon2(), b"", malformed), "{malformed}");
+            assert!(!verify(b"", malformed), "{malformed}");
         }
     }
 

@@ -197,7 +197,9 @@ impl IdentityAdmin {
 
     /// Deletes an identity and everything that belongs to it.
     pub async fn delete(&self, id: IdentityId) -> Result<(), CoreError> {
-        if self.directory.delete_identity(id).await? {
+        let deleted = self.directory.delete_identity(id).await?;
+        self.identities.forget_sessions_of(id);
+        if deleted {
             Ok(())
         } else {
             Err(CoreError::IdentityNotFound)

@@ -264,6 +264,7 @@ pub struct IdentityService {
     store: Arc<dyn IdentityStore>,
     clock: Arc<dyn Clock>,
     rng: Arc<dyn Rng>,
+    sessions: crate::session::cache::SessionCache,
 }
 
 impl IdentityService {
@@ -279,7 +280,21 @@ impl IdentityService {
             store,
             clock,
             rng,
+            sessions: crate::session::cache::SessionCache::disabled(),
         }
+    }
+
+    /// The same service, forgetting what `cache` remembers of an identity's sessions whenever
+    /// the identity changes.
+    pub fn with_session_cache(mut self, cache: crate::session::cache::SessionCache) -> Self {
+        self.sessions = cache;
+        self
+    }
+
+    /// Forgets what the session cache remembers of `identity` (it was deleted or changed
+    /// behind this service's back).
+    pub fn forget_sessions_of(&self, identity: IdentityId) {
+        self.sessions.forget_identity(identity);
     }
 
     /// The identity schemas in force.
@@ -417,6 +432,7 @@ impl IdentityService {
             }
         }
         self.store.update_identity(&updated).await?;
+        self.sessions.forget_identity(updated.id);
         Ok(updated)
     }
 

@@ -2,6 +2,7 @@
 //! (optionally only active or only inactive ones), read one, extend one to a full lifespan from
 //! now, deactivate one, and delete all of an identity's.
 
+use super::cache::SessionCache;
 use super::{Session, SessionSettings};
 use crate::clock::Clock;
 use crate::error::CoreError;
@@ -59,6 +60,7 @@ pub struct SessionAdmin {
     directory: Arc<dyn SessionDirectory>,
     clock: Arc<dyn Clock>,
     settings: SessionSettings,
+    cache: SessionCache,
 }
 
 impl SessionAdmin {
@@ -72,7 +74,14 @@ impl SessionAdmin {
             directory,
             clock,
             settings,
+            cache: SessionCache::disabled(),
         }
+    }
+
+    /// The same service, forgetting what `cache` remembers of the sessions it changes.
+    pub fn with_cache(mut self, cache: SessionCache) -> Self {
+        self.cache = cache;
+        self
     }
 
     /// A page of sessions matching `filter`, ordered by id.
@@ -106,11 +115,12 @@ impl SessionAdmin {
             return Err(CoreError::SessionNotFound);
         }
         session.expires_at = session.expires_at.max(now + self.settings.lifespan);
-        if self
+        let extended = self
             .directory
             .set_session_expiry(id, session.expires_at)
-            .await?
-        {
+            .await?;
+        self.cache.forget_session(id);
+        if extended {
             Ok(session)
         } else {
             Err(CoreError::SessionNotFound)
@@ -119,7 +129,9 @@ impl SessionAdmin {
 
     /// Deactivates one session.
     pub async fn deactivate(&self, id: SessionId) -> Result<(), CoreError> {
-        if self.directory.deactivate_session(id).await? {
+        let deactivated = self.directory.deactivate_session(id).await?;
+        self.cache.forget_session(id);
+        if deactivated {
             Ok(())
         } else {
             Err(CoreError::SessionNotFound)
@@ -128,6 +140,8 @@ impl SessionAdmin {
 
     /// Deletes all of an identity's sessions; returns how many.
     pub async fn delete_for_identity(&self, identity: IdentityId) -> Result<u64, CoreError> {
-        Ok(self.directory.delete_identity_sessions(identity).await?)
+        let deleted = self.directory.delete_identity_sessions(identity).await?;
+        self.cache.forget_identity(identity);
+        Ok(deleted)
     }
 }

@@ -6,6 +6,7 @@
 
 pub mod admin;
 pub mod assurance;
+pub mod cache;
 
 use crate::clock::Clock;
 use crate::error::CoreError;
@@ -15,6 +16,7 @@ use crate::random::{Rng, alphanumeric, uuid_v4};
 use crate::secret::{BearerToken, TokenDigest};
 use crate::storage::StorageError;
 use async_trait::async_trait;
+use cache::SessionCache;
 use chrono::{DateTime, TimeDelta, Utc};
 use clavis_types::id::DeviceId;
 use clavis_types::session::{Aal, AuthenticationMethod};
@@ -192,6 +194,7 @@ pub struct SessionService {
     rng: Arc<dyn Rng>,
     settings: SessionSettings,
     grants: Option<ClientGrants>,
+    cache: SessionCache,
 }
 
 impl SessionService {
@@ -210,7 +213,14 @@ impl SessionService {
             rng,
             settings,
             grants: None,
+            cache: SessionCache::disabled(),
         }
+    }
+
+    /// The same service, remembering authenticated tokens in `cache` (see [`cache`]).
+    pub fn with_cache(mut self, cache: SessionCache) -> Self {
+        self.cache = cache;
+        self
     }
 
     /// The same service, also accepting per-client grants (app passwords) where a session
@@ -271,11 +281,12 @@ impl SessionService {
         session.aal = assurance_level(&session.authentication_methods);
         session.authenticated_at = now;
         session.expires_at = now + self.settings.lifespan;
-        if self
+        let updated = self
             .sessions
             .update_session_authentication(&session)
-            .await?
-        {
+            .await?;
+        self.cache.forget_identity(session.identity_id);
+        if updated {
             Ok(session)
         } else {
             Err(CoreError::NoActiveSession)
@@ -295,11 +306,12 @@ impl SessionService {
             .retain(|m| m.method != method.method || m.aal != method.aal);
         session.authentication_methods.push(method);
         session.aal = assurance_level(&session.authentication_methods);
-        if self
+        let updated = self
             .sessions
             .update_session_authentication(&session)
-            .await?
-        {
+            .await?;
+        self.cache.forget_identity(session.identity_id);
+        if updated {
             Ok(session)
         } else {
             Err(CoreError::NoActiveSession)
@@ -316,11 +328,12 @@ impl SessionService {
             "{SESSION_TOKEN_PREFIX}{}",
             alphanumeric(self.rng.as_ref(), 32)
         ));
-        if !self
+        let replaced = self
             .sessions
             .replace_session_token(id, &token.digest())
-            .await?
-        {
+            .await?;
+        self.cache.forget_session(id);
+        if !replaced {
             return Err(CoreError::NoActiveSession);
         }
         let caller = self.authenticate(&token).await?;
@@ -342,20 +355,31 @@ impl SessionService {
                 client: Some(grant),
             });
         }
+        let digest = token.digest();
+        let now = self.clock.now();
+        if let Some(remembered) = self.cache.get(&digest, now) {
+            return if remembered.session.is_usable(now) {
+                Ok(remembered)
+            } else {
+                Err(CoreError::NoActiveSession)
+            };
+        }
         let session = self
             .sessions
-            .find_session_by_token(&token.digest())
+            .find_session_by_token(&digest)
             .await?
             .ok_or(CoreError::NoActiveSession)?;
-        if !session.is_usable(self.clock.now()) {
+        if !session.is_usable(now) {
             return Err(CoreError::NoActiveSession);
         }
         let identity = self.active_identity(session.identity_id).await?;
-        Ok(Authenticated {
+        let caller = Authenticated {
             session,
             identity,
             client: None,
-        })
+        };
+        self.cache.put(digest, &caller, now);
+        Ok(caller)
     }
 
     async fn active_identity(&self, id: IdentityId) -> Result<Identity, CoreError> {
@@ -390,11 +414,12 @@ impl SessionService {
             .await?
             .filter(|s| s.is_usable(self.clock.now()))
             .ok_or(CoreError::NoActiveSession)?;
-        if self
+        let revoked = self
             .sessions
             .revoke_session(session.identity_id, session.id)
-            .await?
-        {
+            .await?;
+        self.cache.forget_identity(session.identity_id);
+        if revoked {
             Ok(())
         } else {
             Err(CoreError::NoActiveSession)
@@ -424,11 +449,12 @@ impl SessionService {
             .await?
             .filter(|s| s.is_usable(self.clock.now()))
             .ok_or(CoreError::NoActiveSession)?;
-        if self
+        let revoked = self
             .sessions
             .revoke_session(session.identity_id, session.id)
-            .await?
-        {
+            .await?;
+        self.cache.forget_identity(session.identity_id);
+        if revoked {
             Ok(session)
         } else {
             Err(CoreError::NoActiveSession)
@@ -437,10 +463,12 @@ impl SessionService {
 
     /// Revokes every other session of the caller; returns how many.
     pub async fn revoke_others(&self, current: &Session) -> Result<u64, CoreError> {
-        Ok(self
+        let revoked = self
             .sessions
             .revoke_sessions_except(current.identity_id, current.id)
-            .await?)
+            .await?;
+        self.cache.forget_identity(current.identity_id);
+        Ok(revoked)
     }
 
     /// Revokes one other session of the caller.
@@ -448,11 +476,12 @@ impl SessionService {
         if id == current.id {
             return Err(CoreError::CannotRevokeCurrentSession);
         }
-        if self
+        let revoked = self
             .sessions
             .revoke_session(current.identity_id, id)
-            .await?
-        {
+            .await?;
+        self.cache.forget_identity(current.identity_id);
+        if revoked {
             Ok(())
         } else {
             Err(CoreError::SessionNotFound)

@@ -403,3 +403,127 @@ fn assurance_level_needs_both_factors_for_aal2() {
     assert_eq!(assurance_level(&[m(Aal::Aal2)]), Aal::Aal0);
     assert_eq!(assurance_level(&[m(Aal::Aal1), m(Aal::Aal2)]), Aal::Aal2);
 }
+
+fn cached() -> (Fixture, cache::SessionCache) {
+    let mut f = fixture();
+    let cache = cache::SessionCache::new(cache::SessionCacheSettings {
+        ttl: TimeDelta::seconds(5),
+        capacity: 100,
+    });
+    f.sessions = f.sessions.clone().with_cache(cache.clone());
+    f.identities = f.identities.clone().with_session_cache(cache.clone());
+    (f, cache)
+}
+
+#[tokio::test]
+async fn cached_sessions_skip_storage_for_the_ttl_then_read_it_again() {
+    let (f, cache) = cached();
+    let identity = alice(&f).await;
+    let (_, token) = f
+        .sessions
+        .issue(&identity, password_at(f.clock.now()), DeviceInfo::default())
+        .await
+        .unwrap();
+    f.sessions.authenticate(&token).await.unwrap();
+    assert_eq!(cache.len(), 1);
+    // A change made behind this node's back (another replica) is not seen within the TTL…
+    f.memory
+        .identities
+        .lock()
+        .unwrap()
+        .get_mut(&identity.id)
+        .unwrap()
+        .state = IdentityState::Inactive;
+    f.clock.advance(TimeDelta::seconds(4));
+    assert!(f.sessions.authenticate(&token).await.is_ok());
+    // …and is seen once it has passed.
+    f.clock.advance(TimeDelta::seconds(1));
+    assert!(matches!(
+        f.sessions.authenticate(&token).await,
+        Err(CoreError::NoActiveSession)
+    ));
+}
+
+#[tokio::test]
+async fn cached_sessions_still_expire_on_time() {
+    let (f, _) = cached();
+    let identity = alice(&f).await;
+    let (_, token) = f
+        .sessions
+        .issue(&identity, password_at(f.clock.now()), DeviceInfo::default())
+        .await
+        .unwrap();
+    f.clock
+        .advance(TimeDelta::hours(24) - TimeDelta::seconds(2));
+    f.sessions.authenticate(&token).await.unwrap();
+    f.clock.advance(TimeDelta::seconds(2));
+    assert!(matches!(
+        f.sessions.authenticate(&token).await,
+        Err(CoreError::NoActiveSession)
+    ));
+}
+
+#[tokio::test]
+async fn changes_made_through_this_node_are_seen_at_once() {
+    let (f, _) = cached();
+    let identity = alice(&f).await;
+    let methods = password_at(f.clock.now());
+    let (current, current_token) = f
+        .sessions
+        .issue(&identity, methods.clone(), DeviceInfo::default())
+        .await
+        .unwrap();
+    let (_, other_token) = f
+        .sessions
+        .issue(&identity, methods.clone(), DeviceInfo::default())
+        .await
+        .unwrap();
+    let (_, logout_token) = f
+        .sessions
+        .issue(&identity, methods, DeviceInfo::default())
+        .await
+        .unwrap();
+    for token in [&current_token, &other_token, &logout_token] {
+        f.sessions.authenticate(token).await.unwrap();
+    }
+    // Traits changed through the identity service.
+    let change = crate::identity::IdentityChange {
+        traits: Some(json!({"email": "alice@example.com"})),
+        ..Default::default()
+    };
+    f.identities.update(&identity, change).await.unwrap();
+    let who = f.sessions.authenticate(&current_token).await.unwrap();
+    assert_eq!(who.identity.traits["email"], "alice@example.com");
+    // Another session revoked, another logged out.
+    f.sessions.revoke_others(&current).await.unwrap();
+    assert!(f.sessions.authenticate(&other_token).await.is_err());
+    let (_, logout_token) = f
+        .sessions
+        .issue(
+            &who.identity,
+            password_at(f.clock.now()),
+            DeviceInfo::default(),
+        )
+        .await
+        .unwrap();
+    f.sessions.authenticate(&logout_token).await.unwrap();
+    f.sessions.logout_token_holder(&logout_token).await.unwrap();
+    assert!(f.sessions.authenticate(&logout_token).await.is_err());
+    // A step-up shows in the next check.
+    let stepped = f
+        .sessions
+        .reauthenticate(
+            &who.session,
+            AuthenticationMethod {
+                method: "totp".into(),
+                aal: Aal::Aal2,
+                completed_at: f.clock.now(),
+                provider: None,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(stepped.aal, Aal::Aal2);
+    let who = f.sessions.authenticate(&current_token).await.unwrap();
+    assert_eq!(who.session.aal, Aal::Aal2);
+}

@@ -294,6 +294,7 @@ pub struct SessionConfig {
     pub lifespan: GoDuration,
     pub cookie: SessionCookie,
     pub whoami: WhoamiConfig,
+    pub cache: SessionCacheConfig,
 }
 
 impl Default for SessionConfig {
@@ -302,7 +303,44 @@ impl Default for SessionConfig {
             lifespan: GoDuration(TimeDelta::hours(24)),
             cookie: SessionCookie::default(),
             whoami: WhoamiConfig::default(),
+            cache: SessionCacheConfig::default(),
         }
+    }
+}
+
+/// `session.cache`: each node remembers recently checked session tokens for `ttl`, so
+/// session checks do not read the database every time. Changes made on the same node apply
+/// at once; changes made on another replica apply after at most `ttl`.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct SessionCacheConfig {
+    pub enabled: bool,
+    pub ttl: GoDuration,
+    /// The most tokens remembered at once.
+    pub capacity: usize,
+}
+
+impl Default for SessionCacheConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            ttl: GoDuration(TimeDelta::seconds(5)),
+            capacity: 10_000,
+        }
+    }
+}
+
+impl SessionCacheConfig {
+    /// The cache these settings describe (one per process, shared by every service).
+    pub fn to_core(&self) -> clavis_core::session::cache::SessionCache {
+        use clavis_core::session::cache::{SessionCache, SessionCacheSettings};
+        if !self.enabled {
+            return SessionCache::disabled();
+        }
+        SessionCache::new(SessionCacheSettings {
+            ttl: self.ttl.0,
+            capacity: self.capacity,
+        })
     }
 }
 

@@ -480,3 +480,25 @@ fn admin_api_keys_come_as_a_comma_list_of_keys_or_digests() {
         );
     }
 }
+
+#[test]
+fn session_cache_is_on_by_default_and_can_be_turned_off() {
+    let dev = Overrides {
+        dev: Some(true),
+        ..Overrides::default()
+    };
+    let loaded = load(&sources(None, &[], dev.clone())).unwrap();
+    assert_eq!(loaded.config.session.cache, SessionCacheConfig::default());
+    assert!(loaded.config.session.cache.to_core().is_enabled());
+    let file = yaml("session:\n  cache:\n    ttl: 2s\n    capacity: 50\n");
+    let loaded = load(&sources(Some(&file), &[], dev.clone())).unwrap();
+    assert_eq!(loaded.config.session.cache.ttl.0, TimeDelta::seconds(2));
+    assert_eq!(loaded.config.session.cache.capacity, 50);
+    let off = load(&sources(
+        None,
+        &[("CLAVIS_SESSION__CACHE__ENABLED", "false")],
+        dev,
+    ))
+    .unwrap();
+    assert!(!off.config.session.cache.to_core().is_enabled());
+}
