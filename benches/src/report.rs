@@ -239,6 +239,29 @@ pub fn build(
     }
 }
 
+/// What makes a run unusable: failed requests, scenarios that completed nothing, a database
+/// that was not measured.
+pub fn problems(report: &Report) -> Vec<String> {
+    let mut found = Vec::new();
+    if report.databases.is_empty() {
+        found.push("no database was measured".to_owned());
+    }
+    for db in &report.databases {
+        for row in &db.rows {
+            if row.failures > 0 {
+                found.push(format!(
+                    "{} {}: {} requests failed",
+                    db.db, row.scenario, row.failures
+                ));
+            }
+            if row.per_second <= 0.0 {
+                found.push(format!("{} {}: nothing completed", db.db, row.scenario));
+            }
+        }
+    }
+    found
+}
+
 fn yes_no(met: Option<bool>) -> &'static str {
     match met {
         Some(true) => "met",
@@ -401,6 +424,14 @@ mod tests {
         );
         let db = &report.databases[0];
         assert_eq!(db.rows[0].met, Some(false));
+        assert_eq!(
+            problems(&report),
+            ["sqlite whoami-half-rate: 3 requests failed"]
+        );
+        assert_eq!(
+            problems(&build(&[], &[], hashing(1.0), serde_json::Value::Null)),
+            ["no database was measured"]
+        );
         assert_eq!(db.memory_met, Some(false));
         let table = markdown(&report);
         assert!(

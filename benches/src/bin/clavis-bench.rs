@@ -80,7 +80,12 @@ enum Command {
         out: PathBuf,
     },
     /// Build report.md and report.json from a results directory.
-    Report { dir: PathBuf },
+    Report {
+        /// Fail when any request failed or any scenario completed nothing.
+        #[arg(long)]
+        strict: bool,
+        dir: PathBuf,
+    },
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -95,6 +100,8 @@ enum BenchError {
     Seed(#[from] seed::SeedError),
     #[error(transparent)]
     Http(#[from] reqwest::Error),
+    #[error("{0}")]
+    Failed(String),
 }
 
 fn cores() -> usize {
@@ -165,7 +172,7 @@ fn read_lines<T: serde::de::DeserializeOwned>(
         .collect()
 }
 
-fn write_report(dir: &std::path::Path) -> Result<(), BenchError> {
+fn write_report(dir: &std::path::Path, strict: bool) -> Result<(), BenchError> {
     let rounds: Vec<Round> = read_lines(&dir.join("rounds.jsonl"))?;
     let memory: Vec<Memory> = read_lines(&dir.join("memory.jsonl"))?;
     let hashing: Hashing =
@@ -182,6 +189,10 @@ fn write_report(dir: &std::path::Path) -> Result<(), BenchError> {
         serde_json::to_string_pretty(&report)?,
     )?;
     print!("{markdown}");
+    let problems = report::problems(&report);
+    if strict && !problems.is_empty() {
+        return Err(BenchError::Failed(problems.join("; ")));
+    }
     Ok(())
 }
 
@@ -222,7 +233,7 @@ fn run(cli: Cli) -> Result<(), BenchError> {
             cost.cost(),
             &out,
         )),
-        Command::Report { dir } => write_report(&dir),
+        Command::Report { dir, strict } => write_report(&dir, strict),
     }
 }
 
