@@ -1,5 +1,6 @@
 //! argon2id per implementation at Clavis' default cost (19 MiB, t=2, p=1): the time of one
-//! hash on one thread. `bench/run` measures the same candidates with every core busy.
+//! hash on one thread, and of the verification a password login runs (PHC string parsed,
+//! hash recomputed, compared). `bench/run` measures the candidates with every core busy.
 
 use clavis_bench::argon::{Candidate, Cost};
 use criterion::{Criterion, criterion_group, criterion_main};
@@ -25,6 +26,12 @@ fn hashing(c: &mut Criterion) {
                     )
                     .map(|()| tag)
             })
+        });
+    }
+    let stored = clavis_bench::argon::phc(cost, b"correct horse", b"sixteen byte slt");
+    if let Ok(stored) = stored {
+        group.bench_function("clavis login verification", |b| {
+            b.iter(|| clavis_strategy_password::imported::verify(b"correct horse", &stored))
         });
     }
     group.finish();

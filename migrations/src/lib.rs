@@ -15,6 +15,7 @@ mod m20261122_000005_identity_external_id;
 mod m20261122_000006_credential_uses;
 mod m20261122_000007_device_authorizations_grants;
 mod m20261122_000008_grant_assurance_rate_limits;
+mod m20261122_000009_identity_child_indexes;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000006_credential_uses::Migration),
             Box::new(m20261122_000007_device_authorizations_grants::Migration),
             Box::new(m20261122_000008_grant_assurance_rate_limits::Migration),
+            Box::new(m20261122_000009_identity_child_indexes::Migration),
         ]
     }
 }
