@@ -19,6 +19,29 @@ function tally(status, expected)
   end
 end
 
+-- Two-step scenarios (start a flow, then submit it): `flow` is the id of the flow waiting for
+-- its submission, nil when the next request starts a new one. Only submissions are tallied.
+flow = nil
+
+function flow_step(status, body)
+  if flow == nil then
+    flow = status == 200 and string.match(body, '"id":"([^"]+)"') or nil
+    if flow == nil then unexpected = unexpected + 1 end
+  else
+    flow = nil
+    tally(status, 200)
+  end
+end
+
+-- The request that starts a flow of `kind`, or submits the waiting one with `body()`.
+function flow_request(kind, body)
+  if flow == nil then
+    return wrk.format("GET", "/self-service/" .. kind .. "/api", { Accept = "application/json" })
+  end
+  return wrk.format("POST", "/self-service/" .. kind .. "?flow=" .. flow,
+    { ["Content-Type"] = "application/json", Accept = "application/json" }, body())
+end
+
 -- The non-empty lines of a file named by an environment variable.
 function lines_of(variable)
   local path = os.getenv(variable)
