@@ -150,8 +150,9 @@ fn row(db: &str, scenario: &str, rounds: &[&Round], hello: Option<&Row>, hash: f
     };
     match target(db, scenario) {
         Some(("hello", minimum)) => {
-            if let Some(hello) = hello {
-                let ratio = row.per_second / hello.per_second.max(1e-9);
+            // A baseline that completed nothing gives no ratio (the run shows its failures).
+            if let Some(hello) = hello.filter(|h| h.per_second > 0.0) {
+                let ratio = row.per_second / hello.per_second;
                 row.baseline = Some(format!("hello {:.0}/s", hello.per_second));
                 row.ratio = Some(ratio);
                 row.cpu_ratio = Some(row.cpu_ms_per_request / hello.cpu_ms_per_request.max(1e-9));
@@ -161,8 +162,8 @@ fn row(db: &str, scenario: &str, rounds: &[&Round], hello: Option<&Row>, hash: f
                 }
             }
         }
-        Some((_, minimum)) => {
-            let ratio = row.per_second / hash.max(1e-9);
+        Some((_, minimum)) if hash > 0.0 => {
+            let ratio = row.per_second / hash;
             row.baseline = Some(format!("raw argon2id {hash:.1}/s"));
             row.ratio = Some(ratio);
             if minimum > 0.0 {
@@ -170,7 +171,7 @@ fn row(db: &str, scenario: &str, rounds: &[&Round], hello: Option<&Row>, hash: f
                 row.met = Some(ratio >= minimum && failures == 0);
             }
         }
-        None => {}
+        Some(_) | None => {}
     }
     if let Some(limit) = latency_target(scenario) {
         row.target = Some(format!("p99 < {limit} ms"));
@@ -390,6 +391,18 @@ mod tests {
         assert_eq!(postgres.ratio, Some(0.25));
         assert_eq!(postgres.target.as_deref(), Some(">= 0.3x"));
         assert_eq!(postgres.met, Some(false));
+    }
+
+    #[test]
+    fn a_baseline_that_completed_nothing_gives_no_ratio() {
+        let rounds = vec![
+            round("sqlite", "hello", 1, 0, 900.0),
+            round("sqlite", "whoami-header", 1, 1000, 900.0),
+        ];
+        let report = build(&rounds, &[], hashing(100.0), serde_json::Value::Null);
+        let whoami = &report.databases[0].rows[1];
+        assert_eq!((whoami.ratio, whoami.met), (None, None));
+        assert!(problems(&report).contains(&"sqlite hello: nothing completed".to_owned()));
     }
 
     #[test]

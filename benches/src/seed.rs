@@ -18,6 +18,8 @@ pub enum SeedError {
     },
     #[error("the login flow has no id")]
     NoFlowId,
+    #[error("the login answered without a session token")]
+    NoSessionToken,
     #[error("a cookie secret is required")]
     NoCookieSecret,
 }
@@ -99,7 +101,7 @@ pub async fn login(
     done["session_token"]
         .as_str()
         .map(str::to_owned)
-        .ok_or(SeedError::NoFlowId)
+        .ok_or(SeedError::NoSessionToken)
 }
 
 /// Starts `count` sessions, spread over identities `0..identities`; returns their tokens.
