@@ -29,6 +29,9 @@ pub enum Candidate {
     RustCrypto,
     /// `argon2-rust`, a port of the reference implementation with runtime-dispatched SIMD.
     Argon2Rust,
+    /// `argon2-rust` keeping one arena per thread between hashes, as Clavis does while logins
+    /// follow one another: no mapping, page faults or unmapping per hash.
+    Argon2RustReused,
     /// `rust-argon2` (portable Rust, the oldest of the three).
     RustArgon2,
 }
@@ -43,9 +46,10 @@ pub struct HashFailed {
 
 impl Candidate {
     /// Every candidate, in a fixed order.
-    pub const ALL: [Candidate; 3] = [
+    pub const ALL: [Candidate; 4] = [
         Candidate::RustCrypto,
         Candidate::Argon2Rust,
+        Candidate::Argon2RustReused,
         Candidate::RustArgon2,
     ];
 
@@ -54,6 +58,7 @@ impl Candidate {
         match self {
             Candidate::RustCrypto => "argon2 0.6 (RustCrypto)",
             Candidate::Argon2Rust => "argon2-rust 1.1 (SIMD)",
+            Candidate::Argon2RustReused => "argon2-rust 1.1 (SIMD, arena reused)",
             Candidate::RustArgon2 => "rust-argon2 3.0",
         }
     }
@@ -83,20 +88,20 @@ impl Candidate {
                     .hash_password_into(password, salt, out)
                     .map_err(|e| failed(e.to_string()))
             }
-            Candidate::Argon2Rust => {
-                let params = argon2_rust::Params::builder()
-                    .memory(argon2_rust::params::Memory::kib(u64::from(cost.memory_kib)))
-                    .passes(cost.iterations)
-                    .lanes(cost.parallelism)
-                    .build()
-                    .map_err(|e| failed(e.to_string()))?;
-                argon2_rust::Argon2::new(
-                    argon2_rust::Algorithm::Argon2id,
-                    argon2_rust::Version::V0x13,
-                    params,
-                )
+            Candidate::Argon2Rust => argon2_rust(cost)
+                .map_err(failed)?
                 .hash_into(password, salt, out)
-                .map_err(|e| failed(e.to_string()))
+                .map_err(|e| failed(e.to_string())),
+            Candidate::Argon2RustReused => {
+                let argon2 = argon2_rust(cost).map_err(failed)?;
+                ARENA
+                    .with(|slot| {
+                        let mut slot = slot.borrow_mut();
+                        let arena = slot.get_or_insert_with(|| argon2.hasher());
+                        arena.set_argon2(argon2);
+                        arena.hash_into(password, salt, out)
+                    })
+                    .map_err(|e| failed(e.to_string()))
             }
             Candidate::RustArgon2 => {
                 let config = rust_argon2::Config {
@@ -117,6 +122,26 @@ impl Candidate {
             }
         }
     }
+}
+
+thread_local! {
+    /// The arena [`Candidate::Argon2RustReused`] keeps on each hashing thread.
+    static ARENA: std::cell::RefCell<Option<argon2_rust::Hasher>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+fn argon2_rust(cost: Cost) -> Result<argon2_rust::Argon2, String> {
+    let params = argon2_rust::Params::builder()
+        .memory(argon2_rust::params::Memory::kib(u64::from(cost.memory_kib)))
+        .passes(cost.iterations)
+        .lanes(cost.parallelism)
+        .build()
+        .map_err(|e| e.to_string())?;
+    Ok(argon2_rust::Argon2::new(
+        argon2_rust::Algorithm::Argon2id,
+        argon2_rust::Version::V0x13,
+        params,
+    ))
 }
 
 /// The PHC string (`$argon2id$v=19$m=…`) of `password` under `salt` at `cost`, as Clavis

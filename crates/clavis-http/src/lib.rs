@@ -54,11 +54,13 @@ fn server(
     workers: usize,
     surface: Surface,
 ) -> std::io::Result<Server> {
+    let request_ids = web::Data::new(middleware::RequestIds::new(state.rng.as_ref()));
     let data = web::Data::new(state);
     let server = HttpServer::new(move || {
         let cors_enabled = surface == Surface::Public && data.settings.cors.enabled;
         App::new()
             .app_data(data.clone())
+            .app_data(request_ids.clone())
             .app_data(web::PayloadConfig::new(BODY_LIMIT_BYTES))
             .app_data(web::JsonConfig::default().limit(BODY_LIMIT_BYTES))
             .app_data(web::FormConfig::default().limit(BODY_LIMIT_BYTES))

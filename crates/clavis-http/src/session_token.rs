@@ -19,6 +19,8 @@ use clavis_core::grant::GrantUse;
 use clavis_core::identity::Identity;
 use clavis_core::secret::BearerToken;
 use clavis_core::session::Authenticated;
+use clavis_core::session::cache::Remembered;
+use std::sync::Arc;
 
 /// The cookie-signing purpose of the session cookie.
 pub const SESSION_COOKIE_PURPOSE: &str = "session";
@@ -96,11 +98,26 @@ pub fn presented(req: &HttpRequest, state: &HttpState) -> Option<Presented> {
 
 /// The authenticated caller, or 401 `session_inactive`.
 pub async fn require(req: &HttpRequest, state: &HttpState) -> Result<Authenticated, ApiError> {
+    require_shared(req, state)
+        .await
+        .map(|remembered| remembered.caller.clone())
+}
+
+/// As [`require`], handing out the session cache's entry instead of a copy of it (`whoami`
+/// keeps its serialised answer there).
+pub async fn require_shared(
+    req: &HttpRequest,
+    state: &HttpState,
+) -> Result<Arc<Remembered>, ApiError> {
     let presented = presented(req, state).ok_or(CoreError::NoActiveSession)?;
     if presented.secret().expose().is_empty() {
         return Err(CoreError::NoActiveSession.into());
     }
-    let caller = state.sessions.authenticate(presented.secret()).await?;
+    let remembered = state
+        .sessions
+        .authenticate_shared(presented.secret())
+        .await?;
+    let caller = &remembered.caller;
     if let Presented::Basic { login, .. } = &presented {
         // Basic carries app passwords only, and only under a name of their owner.
         if caller.client.is_none() || !answers_to(&caller.identity, login) {
@@ -118,7 +135,7 @@ pub async fn require(req: &HttpRequest, state: &HttpState) -> Result<Authenticat
         };
         state.grants.touch(grant, &used).await?;
     }
-    Ok(caller)
+    Ok(remembered)
 }
 
 /// Whether `login` names `identity`: one of its login identifiers (compared without regard to

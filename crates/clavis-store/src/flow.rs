@@ -66,7 +66,7 @@ fn json<T: serde::Serialize>(value: &T) -> Result<serde_json::Value, StorageErro
 #[async_trait]
 impl FlowStore for Store {
     async fn insert_flow(&self, flow: &Flow) -> Result<(), StorageError> {
-        selfservice_flows::Entity::insert(selfservice_flows::ActiveModel {
+        let row = selfservice_flows::ActiveModel {
             id: Set(flow.id.as_uuid()),
             kind: Set(flow.kind.as_str().to_owned()),
             flow_type: Set(flow_type_to_row(flow.flow_type).to_owned()),
@@ -86,11 +86,9 @@ impl FlowStore for Store {
             created_at: Set(flow.issued_at),
             updated_at: Set(flow.updated_at),
             active_method: Set(flow.active.clone()),
-        })
-        .exec_without_returning(&self.db)
-        .await
-        .map_err(storage_error)?;
-        Ok(())
+        };
+        // Flows are created in bursts and read back only by their next request: grouped.
+        self.new_flows.insert(&self.db, row).await
     }
 
     async fn get_flow(&self, id: FlowId) -> Result<Option<Flow>, StorageError> {

@@ -10,6 +10,7 @@ mod device;
 pub mod entity;
 mod flow;
 mod flow_extras;
+mod group_commit;
 mod health;
 mod identity;
 mod rate_limit;
@@ -22,17 +23,28 @@ mod uses;
 pub use connect::{ConnectError, Database, DatabaseKind, MigrationStatus};
 
 use sea_orm::DatabaseConnection;
+use std::sync::Arc;
 
 /// Every storage port of clavis-core, over one connection pool.
 #[derive(Clone, Debug)]
 pub struct Store {
     db: DatabaseConnection,
+    new_flows: Arc<group_commit::GroupCommit<entity::selfservice_flows::ActiveModel>>,
 }
 
 impl Store {
     /// A store over an open pool.
     pub fn new(db: DatabaseConnection) -> Self {
-        Self { db }
+        Self {
+            db,
+            new_flows: Arc::default(),
+        }
+    }
+
+    /// `INSERT` statements that new flows have taken so far (fewer than flows when they
+    /// arrive together).
+    pub fn flow_insert_statements(&self) -> usize {
+        self.new_flows.statements()
     }
 }
 

@@ -211,3 +211,100 @@ async fn duplicate_token_digest_is_refused() {
     })
     .await;
 }
+
+fn flow(n: usize) -> clavis_core::flow::Flow {
+    use clavis_core::flow::{Flow, FlowKind, FlowState};
+    use clavis_types::flow::FlowType;
+    use clavis_types::id::FlowId;
+    use clavis_types::ui::UiContainer;
+    Flow {
+        id: FlowId(Uuid::new_v4()),
+        kind: FlowKind::Login,
+        flow_type: FlowType::Api,
+        state: FlowState::ChooseMethod,
+        identity_id: None,
+        session_id: None,
+        request_url: format!("https://id.example.org/self-service/login/api?n={n}"),
+        return_to: None,
+        requested_aal: Aal::Aal1,
+        refresh: false,
+        ui: UiContainer {
+            action: format!("https://id.example.org/self-service/login?flow={n}"),
+            method: "POST".into(),
+            nodes: Vec::new(),
+            messages: Vec::new(),
+        },
+        active: None,
+        strategy_state: BTreeMap::new(),
+        csrf_token_digest: None,
+        transient_payload: None,
+        issued_at: at(0),
+        expires_at: at(3600),
+        updated_at: at(0),
+    }
+}
+
+/// Inserts `flows` from concurrent tasks; each task's own answer, in order.
+async fn insert_together(
+    store: &Store,
+    flows: &[clavis_core::flow::Flow],
+) -> Vec<Result<(), StorageError>> {
+    use clavis_core::flow::FlowStore;
+    let tasks: Vec<_> = flows
+        .iter()
+        .cloned()
+        .map(|flow| {
+            let store = store.clone();
+            tokio::spawn(async move { store.insert_flow(&flow).await })
+        })
+        .collect();
+    let mut answers = Vec::new();
+    for task in tasks {
+        answers.push(task.await.unwrap());
+    }
+    answers
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn flows_created_together_share_statements_and_each_is_committed() {
+    use clavis_core::flow::FlowStore;
+    each_database(async |store| {
+        let flows: Vec<_> = (0..200).map(flow).collect();
+        let answers = insert_together(&store, &flows).await;
+        assert!(answers.iter().all(Result::is_ok), "{answers:?}");
+        for flow in &flows {
+            assert_eq!(store.get_flow(flow.id).await.unwrap().as_ref(), Some(flow));
+        }
+        let statements = store.flow_insert_statements();
+        assert!(
+            statements < flows.len() / 2,
+            "{statements} statements for {} flows",
+            flows.len()
+        );
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flow_that_cannot_be_stored_fails_alone_in_its_group() {
+    use clavis_core::flow::FlowStore;
+    each_database(async |store| {
+        let taken = flow(0);
+        store.insert_flow(&taken).await.unwrap();
+        let mut flows: Vec<_> = (1..40).map(flow).collect();
+        let mut duplicate = flow(99);
+        duplicate.id = taken.id;
+        flows.insert(20, duplicate);
+        let answers = insert_together(&store, &flows).await;
+        for (flow, answer) in flows.iter().zip(&answers) {
+            if flow.id == taken.id {
+                assert!(answer.is_err(), "the duplicate id is refused");
+            } else {
+                assert!(answer.is_ok(), "{answer:?}");
+                assert!(store.get_flow(flow.id).await.unwrap().is_some());
+            }
+        }
+        assert_eq!(store.get_flow(taken.id).await.unwrap(), Some(taken.clone()));
+    })
+    .await;
+}

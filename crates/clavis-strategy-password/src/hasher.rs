@@ -4,12 +4,18 @@
 //! than `max_concurrent` run at once; the rest wait for a permit. The implementation is
 //! `argon2-rust`, the fastest of the candidates `bench/run` measures for Clavis' costs (it
 //! picks AVX-512, AVX2 or SSE at run time and maps each hash's memory straight from the
-//! operating system, so a burst of logins leaves no arena behind).
+//! operating system).
+//!
+//! While hashes follow one another, their memory (one arena per concurrent hash, so never more
+//! than `max_concurrent`) is kept and reused: mapping, faulting in and unmapping 19 MiB costs
+//! about a tenth of a hash. An arena is wiped after every hash, and all of them go back to the
+//! operating system as soon as no hash is running, so an idle server holds none.
 
 use argon2_rust::params::Memory;
 use argon2_rust::{Algorithm, Argon2, Params, Version};
 use clavis_core::Rng;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use tokio::sync::Semaphore;
 
 /// argon2id cost parameters.
@@ -48,8 +54,45 @@ impl Password {
 pub struct PasswordHasher {
     argon2: Argon2,
     permits: Arc<Semaphore>,
+    arenas: Arenas,
     rng: Arc<dyn Rng>,
     dummy_hash: String,
+}
+
+/// argon2 memory kept between hashes while hashing is busy (see the module documentation).
+#[derive(Default)]
+struct Arenas {
+    idle: Mutex<Vec<argon2_rust::Hasher>>,
+    running: AtomicUsize,
+}
+
+impl Arenas {
+    /// Runs `work` with an arena: a kept one if any, else a new one (mapped at first use).
+    fn with<T>(&self, argon2: &Argon2, work: impl FnOnce(&mut argon2_rust::Hasher) -> T) -> T {
+        self.running.fetch_add(1, Ordering::SeqCst);
+        let kept = self.idle().pop();
+        let mut arena = kept.unwrap_or_else(|| argon2.hasher());
+        let out = work(&mut arena);
+        // The hasher wipes its arena after every hash; dropping one also unmaps it.
+        if self.running.fetch_sub(1, Ordering::SeqCst) == 1 {
+            let kept = std::mem::take(&mut *self.idle());
+            drop((arena, kept));
+        } else {
+            self.idle().push(arena);
+        }
+        out
+    }
+
+    fn idle(&self) -> std::sync::MutexGuard<'_, Vec<argon2_rust::Hasher>> {
+        // A panic inside `work` happens outside the lock; a poisoned list is still a list.
+        self.idle.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Arenas kept right now (for tests).
+    #[cfg(test)]
+    fn kept(&self) -> usize {
+        self.idle().len()
+    }
 }
 
 impl PasswordHasher {
@@ -68,6 +111,7 @@ impl PasswordHasher {
         let mut hasher = Self {
             argon2: Argon2::new(Algorithm::Argon2id, Version::V0x13, params),
             permits: Arc::new(Semaphore::new(max_concurrent.max(1))),
+            arenas: Arenas::default(),
             rng,
             dummy_hash: String::new(),
         };
@@ -80,9 +124,27 @@ impl PasswordHasher {
     fn hash_now(&self, password: &[u8]) -> Result<String, HashError> {
         let mut salt = [0u8; 16];
         self.rng.fill(&mut salt);
-        self.argon2
-            .hash_encoded(password, &salt)
+        self.arenas
+            .with(&self.argon2, |arena| arena.hash_encoded(password, &salt))
             .map_err(|e| HashError::Hashing(e.to_string()))
+    }
+
+    /// Verifies on a kept arena when `hash` has the configured algorithm and costs (nearly
+    /// every login); other hashes (older costs, imports) are verified on memory of their own,
+    /// so an imported cost never grows the kept arenas.
+    fn verify_now(&self, password: &[u8], hash: &str) -> bool {
+        match argon2_rust::decode_phc(hash) {
+            Ok(decoded)
+                if decoded.algorithm == self.argon2.algorithm()
+                    && decoded.version == self.argon2.version()
+                    && decoded.params == *self.argon2.params() =>
+            {
+                self.arenas.with(&self.argon2, |arena| {
+                    arena.verify(password, &decoded.salt, &decoded.hash).is_ok()
+                })
+            }
+            _ => crate::imported::verify(password, hash),
+        }
     }
 
     /// Whether `hash` is argon2id with the configured costs; anything else (bcrypt, argon2i,
@@ -134,9 +196,10 @@ impl PasswordHasher {
         let known = hash.is_some();
         let hash = hash.unwrap_or(&self.dummy_hash).to_owned();
         let bytes = password.0.as_bytes().to_vec();
+        let this = self.clone();
         let matched = tokio::task::spawn_blocking(move || {
             let _permit = permit;
-            crate::imported::verify(&bytes, &hash)
+            this.verify_now(&bytes, &hash)
         })
         .await
         .map_err(|e| HashError::Hashing(e.to_string()))?;
@@ -181,6 +244,67 @@ mod tests {
         assert!(
             !hasher
                 .verify(&Password::new("wrong horse".into()), Some(&hash))
+                .await
+                .unwrap()
+        );
+    }
+
+    #[test]
+    fn arenas_are_kept_while_hashes_overlap_and_released_when_none_runs() {
+        let hasher = cheap();
+        let arenas = &hasher.arenas;
+        let (outer, inner) = arenas.with(&hasher.argon2, |outer| {
+            let inner = arenas.with(&hasher.argon2, |inner| {
+                inner.hash_encoded(b"inner", b"saltsaltsalt").unwrap()
+            });
+            assert_eq!(arenas.kept(), 1, "the inner arena waits for the next hash");
+            let again = arenas.with(&hasher.argon2, |reused| {
+                assert!(reused.reserved_blocks() > 0, "a kept arena is reused");
+                reused.hash_encoded(b"inner", b"saltsaltsalt").unwrap()
+            });
+            assert_eq!(again, inner, "a reused arena hashes alike");
+            (
+                outer.hash_encoded(b"outer", b"saltsaltsalt").unwrap(),
+                inner,
+            )
+        });
+        assert_eq!(arenas.kept(), 0, "nothing kept once no hash runs");
+        assert_eq!(
+            inner,
+            hasher
+                .argon2
+                .hash_encoded(b"inner", b"saltsaltsalt")
+                .unwrap()
+        );
+        assert_ne!(outer, inner);
+    }
+
+    #[tokio::test]
+    async fn hashes_with_other_costs_still_verify() {
+        let costlier = Arc::new(
+            PasswordHasher::new(
+                Argon2Params {
+                    memory_kib: 128,
+                    iterations: 2,
+                    parallelism: 1,
+                },
+                1,
+                Arc::new(OsRng),
+            )
+            .unwrap(),
+        );
+        let hash = costlier.hash(&Password::new("pw".into())).await.unwrap();
+        let hasher = cheap();
+        assert!(!hasher.is_current(&hash));
+        assert!(
+            hasher
+                .verify(&Password::new("pw".into()), Some(&hash))
+                .await
+                .unwrap()
+        );
+        assert!(
+            !hasher
+                .verify(&Password::new("pv".into()), Some(&hash))
                 .await
                 .unwrap()
         );

@@ -3,8 +3,9 @@
 //! database each time.
 //!
 //! An entry is keyed by the token's digest (never the token), holds the session and identity
-//! as they were read, and is trusted for `ttl` after that read; expiry is still judged
-//! against the clock on every hit. Whatever this node changes about an identity or its
+//! as they were read, and is trusted for between half the `ttl` and all of it after that read
+//! (spread by the digest, so entries read together do not expire together); the session's own
+//! expiry is still judged against the clock on every hit. Whatever this node changes about an identity or its
 //! sessions (logout, revocation, step-up, traits, credentials, deletion) forgets that
 //! identity's entries at once; a change made on another replica is seen here after at most
 //! `ttl`. The cache never holds more than `capacity` entries: when full, stale entries go
@@ -15,7 +16,7 @@ use crate::secret::TokenDigest;
 use chrono::{DateTime, TimeDelta, Utc};
 use clavis_types::{IdentityId, SessionId};
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 /// How long entries are trusted and how many are kept.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,9 +25,48 @@ pub struct SessionCacheSettings {
     pub capacity: usize,
 }
 
+/// A caller as the cache hands it out, shared rather than copied, with room for one
+/// rendering of it made by the transport (the serialised `whoami` answer). The rendering is
+/// forgotten with the entry, so it is never older than the caller it was made from.
+#[derive(Debug)]
+pub struct Remembered {
+    pub caller: Authenticated,
+    rendering: OnceLock<Arc<[u8]>>,
+}
+
+impl Remembered {
+    /// A caller with no rendering yet.
+    pub fn new(caller: Authenticated) -> Self {
+        Self {
+            caller,
+            rendering: OnceLock::new(),
+        }
+    }
+
+    /// The rendering made by the first caller of this method; `render` runs at most once per
+    /// entry, unless it fails.
+    pub fn rendering<E>(
+        &self,
+        render: impl FnOnce(&Authenticated) -> Result<Vec<u8>, E>,
+    ) -> Result<Arc<[u8]>, E> {
+        if let Some(done) = self.rendering.get() {
+            return Ok(done.clone());
+        }
+        let made: Arc<[u8]> = render(&self.caller)?.into();
+        Ok(self.rendering.get_or_init(|| made).clone())
+    }
+}
+
 struct Entry {
-    caller: Authenticated,
+    caller: Arc<Remembered>,
     read_at: DateTime<Utc>,
+    trusted_until: DateTime<Utc>,
+}
+
+impl Entry {
+    fn is_fresh(&self, now: DateTime<Utc>) -> bool {
+        now < self.trusted_until && now >= self.read_at
+    }
 }
 
 /// The cache, shared by every service that reads or changes sessions and identities. Clones
@@ -39,6 +79,20 @@ pub struct SessionCache {
 struct Inner {
     settings: SessionCacheSettings,
     entries: Mutex<HashMap<TokenDigest, Entry>>,
+}
+
+/// How long the entry for `token` is trusted: between half the `ttl` and all of it, spread by
+/// the token's digest. Tokens first checked together (a burst of logins, a restart) then expire
+/// at different moments, so their re-reads do not all hit the database in the same
+/// millisecond; the `ttl` stays the bound on staleness.
+fn trust_for(token: &TokenDigest, ttl: TimeDelta) -> TimeDelta {
+    let spread = token
+        .as_str()
+        .get(..4)
+        .and_then(|hex| u16::from_str_radix(hex, 16).ok())
+        .unwrap_or(u16::MAX);
+    let half = ttl / 2;
+    half + (ttl - half) * i32::from(spread) / i32::from(u16::MAX)
 }
 
 impl SessionCache {
@@ -65,24 +119,23 @@ impl SessionCache {
         inner.entries.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// The caller remembered for `token`, if it was read less than `ttl` before `now`.
-    pub fn get(&self, token: &TokenDigest, now: DateTime<Utc>) -> Option<Authenticated> {
+    /// The caller remembered for `token`, if it was read recently enough before `now`.
+    pub fn get(&self, token: &TokenDigest, now: DateTime<Utc>) -> Option<Arc<Remembered>> {
         let inner = self.inner.as_ref()?;
         let entries = Self::entries(inner);
         let entry = entries.get(token)?;
-        (now < entry.read_at + inner.settings.ttl && now >= entry.read_at)
-            .then(|| entry.caller.clone())
+        entry.is_fresh(now).then(|| entry.caller.clone())
     }
 
     /// Remembers `caller`, read from storage at `now`, under `token`.
-    pub fn put(&self, token: TokenDigest, caller: &Authenticated, now: DateTime<Utc>) {
+    pub fn put(&self, token: TokenDigest, caller: Arc<Remembered>, now: DateTime<Utc>) {
         let Some(inner) = &self.inner else {
             return;
         };
+        let trusted_until = now + trust_for(&token, inner.settings.ttl);
         let mut entries = Self::entries(inner);
         if entries.len() >= inner.settings.capacity && !entries.contains_key(&token) {
-            let ttl = inner.settings.ttl;
-            entries.retain(|_, e| now < e.read_at + ttl && now >= e.read_at);
+            entries.retain(|_, e| e.is_fresh(now));
             if entries.len() >= inner.settings.capacity {
                 entries.clear();
             }
@@ -90,8 +143,9 @@ impl SessionCache {
         entries.insert(
             token,
             Entry {
-                caller: caller.clone(),
+                caller,
                 read_at: now,
+                trusted_until,
             },
         );
     }
@@ -99,14 +153,14 @@ impl SessionCache {
     /// Forgets every entry of `identity` (after anything about it or its sessions changed).
     pub fn forget_identity(&self, identity: IdentityId) {
         if let Some(inner) = &self.inner {
-            Self::entries(inner).retain(|_, e| e.caller.identity.id != identity);
+            Self::entries(inner).retain(|_, e| e.caller.caller.identity.id != identity);
         }
     }
 
     /// Forgets the entries of one session (changed by id, its identity unknown).
     pub fn forget_session(&self, session: SessionId) {
         if let Some(inner) = &self.inner {
-            Self::entries(inner).retain(|_, e| e.caller.session.id != session);
+            Self::entries(inner).retain(|_, e| e.caller.caller.session.id != session);
         }
     }
 
@@ -185,24 +239,79 @@ mod tests {
         })
     }
 
+    fn remembered(identity: Uuid, session: Uuid) -> Arc<Remembered> {
+        Arc::new(Remembered::new(caller(identity, session)))
+    }
+
+    fn who_is(cache: &SessionCache, n: u8, now: DateTime<Utc>) -> Option<Authenticated> {
+        cache.get(&digest(n), now).map(|r| r.caller.clone())
+    }
+
     #[test]
-    fn entries_are_trusted_for_the_ttl_only() {
+    fn entries_are_trusted_for_half_the_ttl_at_least_and_the_ttl_at_most() {
         let cache = cache(10);
         let who = caller(Uuid::from_u128(1), Uuid::from_u128(10));
-        cache.put(digest(1), &who, at(0));
-        assert_eq!(cache.get(&digest(1), at(4)), Some(who));
-        assert_eq!(cache.get(&digest(1), at(5)), None);
-        assert_eq!(cache.get(&digest(1), at(-1)), None, "a clock set back");
-        assert_eq!(cache.get(&digest(2), at(1)), None);
+        cache.put(digest(1), Arc::new(Remembered::new(who.clone())), at(0));
+        assert_eq!(who_is(&cache, 1, at(2)), Some(who));
+        assert_eq!(who_is(&cache, 1, at(5)), None);
+        assert_eq!(who_is(&cache, 1, at(-1)), None, "a clock set back");
+        assert_eq!(who_is(&cache, 2, at(1)), None);
+    }
+
+    #[test]
+    fn entries_read_together_expire_spread_over_the_second_half_of_the_ttl() {
+        let ttl = TimeDelta::seconds(5);
+        let trusts: Vec<TimeDelta> = (0..=255).map(|n| trust_for(&digest(n), ttl)).collect();
+        assert!(trusts.iter().all(|t| *t >= ttl / 2 && *t <= ttl));
+        let early = trusts.iter().filter(|t| **t < ttl * 3 / 4).count();
+        assert!(
+            (64..=192).contains(&early),
+            "about half expire in the third quarter: {early} of 256"
+        );
+        assert_eq!(trust_for(&digest(7), ttl), trust_for(&digest(7), ttl));
+    }
+
+    #[test]
+    fn a_rendering_is_made_once_per_entry_and_forgotten_with_it() {
+        let cache = cache(10);
+        let alice = Uuid::from_u128(1);
+        cache.put(digest(1), remembered(alice, Uuid::from_u128(10)), at(0));
+        let renders = std::cell::Cell::new(0);
+        let render = |who: &Authenticated| {
+            renders.set(renders.get() + 1);
+            Ok::<_, ()>(who.identity.traits.to_string().into_bytes())
+        };
+        for _ in 0..3 {
+            let hit = cache.get(&digest(1), at(1)).unwrap();
+            let bytes = hit.rendering(render).unwrap();
+            assert_eq!(&*bytes, br#"{"email":"alice@example.org"}"#);
+        }
+        assert_eq!(renders.get(), 1);
+        assert!(
+            cache
+                .get(&digest(1), at(1))
+                .unwrap()
+                .rendering(|_| Err::<Vec<u8>, _>("failed"))
+                .is_ok(),
+            "a made rendering is not made again"
+        );
+        cache.forget_identity(IdentityId(alice));
+        cache.put(digest(1), remembered(alice, Uuid::from_u128(10)), at(2));
+        cache
+            .get(&digest(1), at(2))
+            .unwrap()
+            .rendering(render)
+            .unwrap();
+        assert_eq!(renders.get(), 2, "a new entry renders afresh");
     }
 
     #[test]
     fn forgetting_an_identity_or_a_session_drops_only_its_entries() {
         let cache = cache(10);
         let (alice, bob) = (Uuid::from_u128(1), Uuid::from_u128(2));
-        cache.put(digest(1), &caller(alice, Uuid::from_u128(10)), at(0));
-        cache.put(digest(2), &caller(alice, Uuid::from_u128(11)), at(0));
-        cache.put(digest(3), &caller(bob, Uuid::from_u128(12)), at(0));
+        cache.put(digest(1), remembered(alice, Uuid::from_u128(10)), at(0));
+        cache.put(digest(2), remembered(alice, Uuid::from_u128(11)), at(0));
+        cache.put(digest(3), remembered(bob, Uuid::from_u128(12)), at(0));
         cache.forget_session(SessionId(Uuid::from_u128(11)));
         assert!(cache.get(&digest(2), at(1)).is_none());
         assert!(cache.get(&digest(1), at(1)).is_some());
@@ -215,20 +324,20 @@ mod tests {
     #[test]
     fn a_full_cache_drops_stale_entries_first_then_everything() {
         let cache = cache(2);
-        let who = caller(Uuid::from_u128(1), Uuid::from_u128(10));
-        cache.put(digest(1), &who, at(0));
-        cache.put(digest(2), &who, at(3));
-        cache.put(digest(3), &who, at(6));
+        let who = remembered(Uuid::from_u128(1), Uuid::from_u128(10));
+        cache.put(digest(1), who.clone(), at(0));
+        cache.put(digest(2), who.clone(), at(4));
+        cache.put(digest(3), who.clone(), at(6));
         assert!(cache.get(&digest(1), at(6)).is_none(), "stale, dropped");
         assert!(cache.get(&digest(2), at(6)).is_some());
         assert!(cache.get(&digest(3), at(6)).is_some());
-        cache.put(digest(4), &who, at(7));
+        cache.put(digest(4), who, at(6));
         assert_eq!(
             cache.len(),
             1,
             "nothing was stale: all dropped, the new one kept"
         );
-        assert!(cache.get(&digest(4), at(7)).is_some());
+        assert!(cache.get(&digest(4), at(6)).is_some());
     }
 
     #[test]
@@ -244,7 +353,7 @@ mod tests {
             assert!(!cache.is_enabled());
             cache.put(
                 digest(1),
-                &caller(Uuid::from_u128(1), Uuid::from_u128(2)),
+                remembered(Uuid::from_u128(1), Uuid::from_u128(2)),
                 at(0),
             );
             assert!(cache.get(&digest(1), at(0)).is_none());

@@ -16,7 +16,7 @@ use crate::random::{Rng, alphanumeric, uuid_v4};
 use crate::secret::{BearerToken, TokenDigest};
 use crate::storage::StorageError;
 use async_trait::async_trait;
-use cache::SessionCache;
+use cache::{Remembered, SessionCache};
 use chrono::{DateTime, TimeDelta, Utc};
 use clavis_types::id::DeviceId;
 use clavis_types::session::{Aal, AuthenticationMethod};
@@ -343,22 +343,34 @@ impl SessionService {
     /// The session a token stands for, if it is usable and its identity is active. A token
     /// without the session prefix is tried as a per-client grant when grants are accepted.
     pub async fn authenticate(&self, token: &BearerToken) -> Result<Authenticated, CoreError> {
+        self.authenticate_shared(token)
+            .await
+            .map(|remembered| remembered.caller.clone())
+    }
+
+    /// As [`SessionService::authenticate`], without copying a remembered caller: the entry
+    /// itself, with its rendering slot (see [`cache::Remembered`]). A caller that is not
+    /// remembered (caching off, per-client grants) comes in an entry of its own.
+    pub async fn authenticate_shared(
+        &self,
+        token: &BearerToken,
+    ) -> Result<Arc<Remembered>, CoreError> {
         if !token.expose().starts_with(SESSION_TOKEN_PREFIX)
             && let Some(grants) = &self.grants
         {
             let grant = grants.authenticate(token).await?;
             let identity = self.active_identity(grant.identity_id).await?;
             let session = Session::of_grant(&grant, self.clock.now(), self.settings.lifespan);
-            return Ok(Authenticated {
+            return Ok(Arc::new(Remembered::new(Authenticated {
                 session,
                 identity,
                 client: Some(grant),
-            });
+            })));
         }
         let digest = token.digest();
         let now = self.clock.now();
         if let Some(remembered) = self.cache.get(&digest, now) {
-            return if remembered.session.is_usable(now) {
+            return if remembered.caller.session.is_usable(now) {
                 Ok(remembered)
             } else {
                 Err(CoreError::NoActiveSession)
@@ -373,12 +385,12 @@ impl SessionService {
             return Err(CoreError::NoActiveSession);
         }
         let identity = self.active_identity(session.identity_id).await?;
-        let caller = Authenticated {
+        let caller = Arc::new(Remembered::new(Authenticated {
             session,
             identity,
             client: None,
-        };
-        self.cache.put(digest, &caller, now);
+        }));
+        self.cache.put(digest, caller.clone(), now);
         Ok(caller)
     }
 

@@ -7,6 +7,8 @@ use crate::error::ApiError;
 use crate::present;
 use crate::session_token;
 use crate::state::HttpState;
+use actix_web::http::header::ContentType;
+use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse, web};
 use clavis_core::CoreError;
 use clavis_core::secret::BearerToken;
@@ -69,14 +71,25 @@ async fn sessions_whoami(
     state: web::Data<HttpState>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    let who = session_token::require(&req, &state).await?;
-    if let Err(CoreError::Aal2Required) = state.assurance.check_whoami(&who) {
+    let who = session_token::require_shared(&req, &state).await?;
+    if let Err(CoreError::Aal2Required) = state.assurance.check_whoami(&who.caller) {
         return Err(ApiError::Aal2Required(aal2_login_url(&state, None)));
     }
-    let body = present::caller_session(&who, &state.settings.public_base_url, state.clock.now());
+    // Only usable sessions get here, so the answer is the same for as long as the cache
+    // trusts the entry: it is serialised once per entry.
+    let body = who.rendering(|caller| {
+        let now = state.clock.now();
+        serde_json::to_vec(&present::caller_session(
+            caller,
+            &state.settings.public_base_url,
+            now,
+        ))
+        .map_err(|e| CoreError::Internal(format!("serialising the session: {e}")))
+    })?;
     Ok(HttpResponse::Ok()
-        .insert_header((IDENTITY_HEADER, who.identity.id.to_string()))
-        .json(body))
+        .insert_header((IDENTITY_HEADER, who.caller.identity.id.to_string()))
+        .content_type(ContentType::json())
+        .body(Bytes::copy_from_slice(&body)))
 }
 
 async fn sessions_list(
