@@ -53,7 +53,14 @@ impl Database {
             .acquire_timeout(Duration::from_secs(10));
         match kind {
             DatabaseKind::Sqlite => {
-                let connections = if url.contains(":memory:") { 1 } else { 8 };
+                // SQLite writes one transaction at a time and every connection keeps its own
+                // page and statement caches: two per core serve the reads, capped at 8.
+                let cores = std::thread::available_parallelism().map_or(2, usize::from);
+                let connections = if url.contains(":memory:") {
+                    1
+                } else {
+                    u32::try_from((2 * cores).clamp(4, 8)).unwrap_or(8)
+                };
                 options
                     .max_connections(connections)
                     .map_sqlx_sqlite_opts(|o| {

@@ -87,8 +87,14 @@ impl FlowStore for Store {
             updated_at: Set(flow.updated_at),
             active_method: Set(flow.active.clone()),
         };
-        // Flows are created in bursts and read back only by their next request: grouped.
-        self.new_flows.insert(&self.db, row).await
+        match &self.new_flows {
+            Some(group) => group.insert(&self.db, row).await,
+            None => selfservice_flows::Entity::insert(row)
+                .exec_without_returning(&self.db)
+                .await
+                .map(|_| ())
+                .map_err(storage_error),
+        }
     }
 
     async fn get_flow(&self, id: FlowId) -> Result<Option<Flow>, StorageError> {

@@ -8,7 +8,8 @@
 //! caller that goes away (a closed connection) cannot cancel the rows of the others. If the
 //! combined insert fails, each row is tried alone, so one bad row fails only its own caller.
 //!
-//! This module must not reorder or merge anything but independent inserts.
+//! The store uses it on SQLite, which writes one transaction at a time. It must not reorder
+//! or merge anything but independent inserts.
 
 use crate::row::storage_error;
 use clavis_core::StorageError;
