@@ -16,6 +16,7 @@ mod m20261122_000006_credential_uses;
 mod m20261122_000007_device_authorizations_grants;
 mod m20261122_000008_grant_assurance_rate_limits;
 mod m20261122_000009_identity_child_indexes;
+mod m20261122_000010_courier_messages;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000007_device_authorizations_grants::Migration),
             Box::new(m20261122_000008_grant_assurance_rate_limits::Migration),
             Box::new(m20261122_000009_identity_child_indexes::Migration),
+            Box::new(m20261122_000010_courier_messages::Migration),
         ]
     }
 }

@@ -9,6 +9,7 @@
 pub mod cipher;
 pub mod clock;
 pub mod cookie;
+pub mod courier;
 pub mod device;
 pub mod error;
 pub mod flow;

@@ -13,8 +13,8 @@ use std::sync::Arc;
 #[async_trait]
 pub trait RateLimitStore: Send + Sync {
     /// Counts one hit for `bucket` in the window that started at `window_start` and returns
-    /// the window's hits including this one; windows that started before `forget_before` may
-    /// be dropped on the way.
+    /// the window's hits including this one; windows of the same action (buckets sharing the
+    /// text before the first `:`) that started before `forget_before` may be dropped on the way.
     async fn hit(
         &self,
         bucket: &str,

@@ -31,6 +31,18 @@ embed!(
     "partials/node_a.html",
     "partials/node_script.html",
     "partials/node_div.html",
+    "email/recovery_code_valid/subject.txt.j2",
+    "email/recovery_code_valid/body.txt.j2",
+    "email/recovery_code_valid/body.html.j2",
+    "email/recovery_code_invalid/subject.txt.j2",
+    "email/recovery_code_invalid/body.txt.j2",
+    "email/recovery_code_invalid/body.html.j2",
+    "email/verification_code_valid/subject.txt.j2",
+    "email/verification_code_valid/body.txt.j2",
+    "email/verification_code_valid/body.html.j2",
+    "email/verification_code_invalid/subject.txt.j2",
+    "email/verification_code_invalid/body.txt.j2",
+    "email/verification_code_invalid/body.html.j2",
     "locales/en.json",
     "locales/de.json",
 );
@@ -41,6 +53,14 @@ pub fn pages() -> impl Iterator<Item = &'static str> {
         .iter()
         .map(|(name, _)| *name)
         .filter(|name| name.starts_with("pages/"))
+}
+
+/// The mail templates, checked when a renderer is built.
+pub fn mails() -> impl Iterator<Item = &'static str> {
+    FILES
+        .iter()
+        .map(|(name, _)| *name)
+        .filter(|name| name.starts_with("email/"))
 }
 
 /// The embedded file at `name`.

@@ -36,6 +36,14 @@ pub enum RenderError {
     Directory(String),
 }
 
+/// A rendered mail.
+#[derive(Clone, PartialEq, Eq)]
+pub struct RenderedMail {
+    pub subject: String,
+    pub body_text: String,
+    pub body_html: String,
+}
+
 /// Renders pages in a language chosen per request.
 #[derive(Clone)]
 pub struct Renderer {
@@ -63,7 +71,14 @@ impl Renderer {
         };
         let locales = Locales::load(dir.as_deref())?;
         let mut env = Environment::new();
-        env.set_auto_escape_callback(|_| minijinja::AutoEscape::Html);
+        // Plain-text mail parts (`*.txt.j2`) are not HTML: escaping would garble them.
+        env.set_auto_escape_callback(|name| {
+            if name.ends_with(".txt.j2") {
+                minijinja::AutoEscape::None
+            } else {
+                minijinja::AutoEscape::Html
+            }
+        });
         env.set_undefined_behavior(minijinja::UndefinedBehavior::Chainable);
         env.set_loader(move |name| {
             if name.split('/').any(|part| part == ".." || part.is_empty()) {
@@ -87,10 +102,34 @@ impl Renderer {
             locales: Arc::new(locales),
         };
         // Broken templates are found at start-up, not on the first visitor.
-        for name in embedded::pages() {
+        for name in embedded::pages().chain(embedded::mails()) {
             renderer.env.get_template(name)?;
         }
         Ok(renderer)
+    }
+
+    /// A mail from `ui-templates/email/<template>/`: its subject (one line), plain-text body
+    /// and HTML body, rendered from `model`.
+    pub fn mail(
+        &self,
+        template: &str,
+        model: &serde_json::Value,
+    ) -> Result<RenderedMail, RenderError> {
+        let part = |file: &str| -> Result<String, RenderError> {
+            let name = format!("email/{template}/{file}");
+            Ok(self.env.get_template(&name)?.render(Serde(model))?)
+        };
+        let subject = part("subject.txt.j2")?
+            .split(['\r', '\n'])
+            .map(str::trim)
+            .filter(|line| !line.is_empty())
+            .collect::<Vec<_>>()
+            .join(" ");
+        Ok(RenderedMail {
+            subject,
+            body_text: part("body.txt.j2")?,
+            body_html: part("body.html.j2")?,
+        })
     }
 
     /// The best language for an `Accept-Language` header (English when nothing matches).

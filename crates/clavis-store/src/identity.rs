@@ -9,7 +9,9 @@ use crate::row::{IdentityRows, identity_from_rows, identity_state_to_row, storag
 use async_trait::async_trait;
 use clavis_core::StorageError;
 use clavis_core::identity::admin::{IdentityDirectory, IdentityFilter};
-use clavis_core::identity::{CredentialKind, IdentifierLookup, Identity, IdentityStore};
+use clavis_core::identity::{
+    AddressLookup, CredentialKind, IdentifierLookup, Identity, IdentityStore,
+};
 use clavis_types::IdentityId;
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, Query, SelectStatement};
 use sea_orm::{
@@ -371,5 +373,38 @@ impl IdentifierLookup for Store {
             return Ok(None);
         };
         self.get_identity(IdentityId(credential.identity_id)).await
+    }
+}
+
+#[async_trait]
+impl AddressLookup for Store {
+    async fn find_identity_by_recovery_address(
+        &self,
+        value: &str,
+    ) -> Result<Option<Identity>, StorageError> {
+        let row = identity_recovery_addresses::Entity::find()
+            .filter(identity_recovery_addresses::Column::Value.eq(value))
+            .one(&self.db)
+            .await
+            .map_err(storage_error)?;
+        match row {
+            Some(row) => self.get_identity(IdentityId(row.identity_id)).await,
+            None => Ok(None),
+        }
+    }
+
+    async fn find_identity_by_verifiable_address(
+        &self,
+        value: &str,
+    ) -> Result<Option<Identity>, StorageError> {
+        let row = identity_verifiable_addresses::Entity::find()
+            .filter(identity_verifiable_addresses::Column::Value.eq(value))
+            .one(&self.db)
+            .await
+            .map_err(storage_error)?;
+        match row {
+            Some(row) => self.get_identity(IdentityId(row.identity_id)).await,
+            None => Ok(None),
+        }
     }
 }

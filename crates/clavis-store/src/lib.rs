@@ -6,6 +6,7 @@
 //! [`clavis_core::StorageError`] (or [`ConnectError`] at start-up).
 
 mod connect;
+mod courier;
 mod device;
 pub mod entity;
 mod flow;

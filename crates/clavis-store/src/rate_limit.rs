@@ -39,9 +39,12 @@ impl RateLimitStore for Store {
         .await
         .map_err(storage_error)?;
         if row.hits == 1 {
-            // The first hit of a window clears the windows that ended: the table stays small
-            // without a background job.
+            // The first hit of a window clears the windows of the same action (the bucket up
+            // to its first `:`) that ended: the table stays small without a background job,
+            // and counters of actions with longer windows are left alone.
+            let action = bucket.split(':').next().unwrap_or(bucket);
             rate_limit_hits::Entity::delete_many()
+                .filter(rate_limit_hits::Column::Bucket.starts_with(format!("{action}:")))
                 .filter(rate_limit_hits::Column::WindowStart.lt(forget_before))
                 .exec(&self.db)
                 .await

@@ -316,3 +316,101 @@ pub fn identity_disabled() -> Message {
         "This account has been disabled. Please contact support for assistance.",
     )
 }
+
+/// 4010005: no method matches the submission (recovery).
+pub fn recovery_no_strategy() -> Message {
+    Message::error(
+        4010005,
+        "Could not find a strategy to recover your account with. Did you fill out the form correctly?",
+    )
+}
+
+/// 4010006: no method matches the submission (verification).
+pub fn verification_no_strategy() -> Message {
+    Message::error(
+        4010006,
+        "Could not find a strategy to verify your account with. Did you fill out the form correctly?",
+    )
+}
+
+/// 1060001: the account is recovered; credentials may be changed for the privileged window.
+pub fn recovery_successful(minutes: f64, until: chrono::DateTime<chrono::Utc>) -> Message {
+    Message::success(
+        1060001,
+        format!(
+            "You successfully recovered your account. Please change your password or set up an alternative login method (e.g. social sign in) within the next {minutes:.2} minutes."
+        ),
+    )
+    .with_context(context(&[
+        ("privilegedSessionExpiresAt", json!(until)),
+        ("privileged_session_expires_at", json!(until)),
+        ("privileged_session_expires_at_unix", json!(until.timestamp())),
+    ]))
+}
+
+/// 1060003: a recovery code was sent (said whether or not the address is known).
+pub fn recovery_code_sent() -> Message {
+    Message::info(
+        1060003,
+        "An email containing a recovery code has been sent to the email address you provided. If you have not received an email, check the spelling of the address and make sure to use the address you registered with.",
+    )
+}
+
+/// 1080003: a verification code was sent (said whether or not the address is known).
+pub fn verification_code_sent() -> Message {
+    Message::info(
+        1080003,
+        "An email containing a verification code has been sent to the email address you provided. If you have not received an email, check the spelling of the address and make sure to use the address you registered with.",
+    )
+}
+
+/// 1080002: the address is verified.
+pub fn verification_successful() -> Message {
+    Message::success(1080002, "You successfully verified your email address.")
+}
+
+/// 4060006: a wrong, used or exhausted recovery code.
+pub fn recovery_code_invalid() -> Message {
+    Message::error(
+        4060006,
+        "The recovery code is invalid or has already been used. Please try again.",
+    )
+}
+
+/// 4070006: a wrong, used or exhausted verification code.
+pub fn verification_code_invalid() -> Message {
+    Message::error(
+        4070006,
+        "The verification code is invalid or has already been used. Please try again.",
+    )
+}
+
+/// 1070005 "Submit".
+pub fn label_submit() -> Message {
+    Message::info(1070005, "Submit")
+}
+
+/// 1070007 "Email".
+pub fn label_email() -> Message {
+    Message::info(1070007, "Email")
+}
+
+/// 1070008 "Resend code".
+pub fn label_resend_code() -> Message {
+    Message::info(1070008, "Resend code")
+}
+
+/// 1070009 "Continue".
+pub fn label_continue() -> Message {
+    Message::info(1070009, "Continue")
+}
+
+/// 1070010 "Recovery code".
+pub fn label_recovery_code() -> Message {
+    Message::info(1070010, "Recovery code")
+}
+
+/// 1070011 "Verification code".
+pub fn label_verification_code() -> Message {
+    Message::info(1070011, "Verification code")
+}

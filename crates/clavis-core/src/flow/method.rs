@@ -183,12 +183,62 @@ pub trait SettingsMethod: Method {
     ) -> Result<Outcome, CoreError>;
 }
 
+/// What a recovery or verification method answers for one submission: the caller proves
+/// control of an address by answering a challenge sent to it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ChallengeOutcome {
+    /// The flow goes on (answered 200): a challenge was sent, or a wrong answer was given.
+    /// `nodes` replaces this method's nodes when set; the flow moves to `state`.
+    Continue {
+        nodes: Option<Vec<Node>>,
+        messages: Vec<FieldMessage>,
+        state: super::FlowState,
+    },
+    /// The caller proved control of `address`, which belongs to `identity`.
+    Passed {
+        identity: IdentityId,
+        address: String,
+    },
+    /// The submission is malformed (answered 400 with these messages).
+    Rejected { messages: Vec<FieldMessage> },
+}
+
+/// A method that lets people who lost their credentials back into their account.
+#[async_trait]
+pub trait RecoveryMethod: Method {
+    /// Nodes for a new recovery flow.
+    async fn recovery_nodes(&self, flow_type: FlowType) -> Result<Vec<Node>, CoreError>;
+    /// Handles a submission whose `method` names this method.
+    async fn recover(&self, step: &mut Step<'_>, body: &Value)
+    -> Result<ChallengeOutcome, CoreError>;
+}
+
+/// A method that proves an identity's address (verification).
+#[async_trait]
+pub trait VerificationMethod: Method {
+    /// Nodes for a new verification flow.
+    async fn verification_nodes(&self, flow_type: FlowType) -> Result<Vec<Node>, CoreError>;
+    /// Handles a submission whose `method` names this method.
+    async fn verify(&self, step: &mut Step<'_>, body: &Value)
+    -> Result<ChallengeOutcome, CoreError>;
+    /// Sends a challenge for `address` of `identity` into a new flow without a submission
+    /// (after registration); returns the nodes that take the answer.
+    async fn send_to(
+        &self,
+        step: &mut Step<'_>,
+        identity: &Identity,
+        address: &str,
+    ) -> Result<Vec<Node>, CoreError>;
+}
+
 /// The methods in force, in the configured order. Built once by the composition root.
 #[derive(Clone, Default)]
 pub struct MethodRegistry {
     login: Vec<std::sync::Arc<dyn LoginMethod>>,
     registration: Vec<std::sync::Arc<dyn RegistrationMethod>>,
     settings: Vec<std::sync::Arc<dyn SettingsMethod>>,
+    recovery: Vec<std::sync::Arc<dyn RecoveryMethod>>,
+    verification: Vec<std::sync::Arc<dyn VerificationMethod>>,
     import: Vec<std::sync::Arc<dyn crate::identity::admin::CredentialImport>>,
 }
 
@@ -237,6 +287,40 @@ impl MethodRegistry {
         }
         self.settings.push(method);
         Ok(self)
+    }
+
+    /// Adds a recovery method after those already added.
+    pub fn recovery(
+        mut self,
+        method: std::sync::Arc<dyn RecoveryMethod>,
+    ) -> Result<Self, DuplicateMethod> {
+        if self.recovery.iter().any(|m| m.id() == method.id()) {
+            return Err(DuplicateMethod(method.id().to_owned(), "recovery"));
+        }
+        self.recovery.push(method);
+        Ok(self)
+    }
+
+    /// Adds a verification method after those already added.
+    pub fn verification(
+        mut self,
+        method: std::sync::Arc<dyn VerificationMethod>,
+    ) -> Result<Self, DuplicateMethod> {
+        if self.verification.iter().any(|m| m.id() == method.id()) {
+            return Err(DuplicateMethod(method.id().to_owned(), "verification"));
+        }
+        self.verification.push(method);
+        Ok(self)
+    }
+
+    /// Recovery methods in order.
+    pub fn recovery_methods(&self) -> &[std::sync::Arc<dyn RecoveryMethod>] {
+        &self.recovery
+    }
+
+    /// Verification methods in order.
+    pub fn verification_methods(&self) -> &[std::sync::Arc<dyn VerificationMethod>] {
+        &self.verification
     }
 
     /// Adds how a method accepts credentials through the admin API (one per credential kind).

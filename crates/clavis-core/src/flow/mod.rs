@@ -2,7 +2,7 @@
 //!
 //! A flow is a server-side state machine re-read from storage on every step, so any replica can
 //! serve any step. Methods (strategies) plug in through the capability traits in [`method`];
-//! the engines in [`login`], [`registration`] and [`settings`] own everything around a method: expiry, the
+//! the engines in [`login`], [`registration`], [`settings`], [`recovery`] and [`verification`] own everything around a method: expiry, the
 //! caller's session, node order, single use, sessions and hooks. See
 //! `docs/design/strategies.md`.
 
@@ -14,9 +14,11 @@ pub mod login;
 pub mod method;
 pub mod nodes;
 pub mod profile;
+pub mod recovery;
 pub mod registration;
 pub mod settings;
 mod traits_form;
+pub mod verification;
 pub mod webhook;
 
 use crate::storage::StorageError;

@@ -146,8 +146,23 @@ impl SettingsEngine {
         }
     }
 
+    /// How long after signing in a session may make privileged changes.
+    pub fn privileged_session_max_age(&self) -> TimeDelta {
+        self.policy.privileged_session_max_age
+    }
+
     /// Starts a settings flow for the caller's identity.
     pub async fn create(&self, new: NewSettings) -> Result<Flow, CoreError> {
+        self.create_with_messages(new, Vec::new()).await
+    }
+
+    /// Starts a settings flow that opens with `messages` (a recovered account is told to set
+    /// a new password).
+    pub async fn create_with_messages(
+        &self,
+        new: NewSettings,
+        messages: Vec<clavis_types::ui::Message>,
+    ) -> Result<Flow, CoreError> {
         self.check_assurance(&new.caller)?;
         let mut flow = self.keeper.draft(Draft {
             flow_type: new.flow_type,
@@ -163,6 +178,7 @@ impl SettingsEngine {
         let method_nodes = self.method_nodes(&new.caller, &mut flow).await?;
         flow.ui.nodes.extend(method_nodes);
         nodes::sort(&mut flow.ui.nodes);
+        flow.ui.messages = messages;
         self.keeper.store().insert_flow(&flow).await?;
         Ok(flow)
     }

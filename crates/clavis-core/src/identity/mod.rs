@@ -193,6 +193,21 @@ pub trait IdentifierLookup: Send + Sync {
     ) -> Result<Option<Identity>, StorageError>;
 }
 
+/// Finding an identity by one of its addresses (recovery, verification).
+#[async_trait]
+pub trait AddressLookup: Send + Sync {
+    /// The identity with this recovery address (compared as stored: lower-cased e-mail).
+    async fn find_identity_by_recovery_address(
+        &self,
+        value: &str,
+    ) -> Result<Option<Identity>, StorageError>;
+    /// The identity with this verifiable address.
+    async fn find_identity_by_verifiable_address(
+        &self,
+        value: &str,
+    ) -> Result<Option<Identity>, StorageError>;
+}
+
 /// What a caller supplies to create an identity.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewIdentity {

@@ -2,6 +2,7 @@
 //! `clavis-store` sees these types.
 
 pub mod client_grants;
+pub mod courier_messages;
 pub mod device_authorizations;
 pub mod identities;
 pub mod identity_credential_identifiers;
