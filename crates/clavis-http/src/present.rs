@@ -186,6 +186,61 @@ pub fn settings_flow(
     }
 }
 
+/// A recovery flow as `recoveryFlow`.
+pub fn recovery_flow(
+    flow: &clavis_core::flow::Flow,
+    continue_with: Vec<clavis_types::flow::ContinueWith>,
+) -> clavis_types::flow::RecoveryFlow {
+    clavis_types::flow::RecoveryFlow {
+        id: flow.id.as_uuid(),
+        flow_type: flow.flow_type,
+        expires_at: flow.expires_at,
+        issued_at: flow.issued_at,
+        request_url: flow.request_url.clone(),
+        return_to: flow.return_to.clone(),
+        active: flow.active.clone(),
+        ui: flow.ui.clone(),
+        state: flow.state.as_str().to_owned(),
+        continue_with,
+        transient_payload: flow.transient_payload.clone(),
+    }
+}
+
+/// A verification flow as `verificationFlow`.
+pub fn verification_flow(flow: &clavis_core::flow::Flow) -> clavis_types::flow::VerificationFlow {
+    clavis_types::flow::VerificationFlow {
+        id: flow.id.as_uuid(),
+        flow_type: flow.flow_type,
+        expires_at: flow.expires_at,
+        issued_at: flow.issued_at,
+        request_url: flow.request_url.clone(),
+        return_to: flow.return_to.clone(),
+        active: flow.active.clone(),
+        ui: flow.ui.clone(),
+        state: flow.state.as_str().to_owned(),
+        transient_payload: flow.transient_payload.clone(),
+    }
+}
+
+/// `show_verification_ui` entries for verification flows started after registration; browser
+/// flows name their page.
+pub fn verification_continues(
+    started: &[clavis_core::flow::verification::StartedVerification],
+    ui_page: &Url,
+) -> Vec<clavis_types::flow::ContinueWith> {
+    started
+        .iter()
+        .map(|s| clavis_types::flow::ContinueWith::ShowVerificationUi {
+            flow: clavis_types::flow::ContinueWithVerificationFlow {
+                id: s.flow.id.as_uuid(),
+                verifiable_address: s.address.clone(),
+                url: (s.flow.flow_type == clavis_types::flow::FlowType::Browser)
+                    .then(|| crate::browser::ui_with_flow(ui_page, s.flow.id)),
+            },
+        })
+        .collect()
+}
+
 /// Which credentials an admin answer shows (metadata only, never secrets).
 pub enum CredentialView {
     /// Every credential the identity has.

@@ -6,7 +6,10 @@ use clavis_core::flow::errors::FlowErrors;
 use clavis_core::flow::exchange::TokenExchanges;
 use clavis_core::flow::login::LoginEngine;
 use clavis_core::flow::registration::RegistrationEngine;
+use clavis_core::courier::MessageStore;
+use clavis_core::flow::recovery::RecoveryEngine;
 use clavis_core::flow::settings::SettingsEngine;
+use clavis_core::flow::verification::VerificationEngine;
 use clavis_core::grant::ClientGrants;
 use clavis_core::health::Readiness;
 use clavis_core::identity::IdentityService;
@@ -30,6 +33,12 @@ pub struct HttpState {
     pub login: LoginEngine,
     pub registration: RegistrationEngine,
     pub settings_flows: SettingsEngine,
+    /// Recovery flows, when `selfservice.flows.recovery` is on.
+    pub recovery: Option<RecoveryEngine>,
+    /// Verification flows, when `selfservice.flows.verification` is on.
+    pub verification: Option<VerificationEngine>,
+    /// The courier's outbox, for the admin API.
+    pub courier_messages: Arc<dyn MessageStore>,
     /// Device authorizations (Login Flow v2) and the per-client grants they mint.
     pub devices: DeviceAuthorizations,
     pub grants: ClientGrants,
@@ -114,5 +123,7 @@ pub struct UiUrls {
     pub registration: Url,
     pub settings: Url,
     pub error: Url,
+    pub recovery: Url,
+    pub verification: Url,
     pub default_return: Url,
 }

@@ -21,6 +21,8 @@ fn links() -> Links {
         logout: "/ui/logout".into(),
         revoke: "/ui/welcome/sessions/revoke".into(),
         apps: "/ui/welcome/apps".into(),
+        recovery: Some("/self-service/recovery/browser".into()),
+        verification: Some("/self-service/verification/browser".into()),
     }
 }
 

@@ -20,6 +20,10 @@ pub struct Links {
     pub revoke: String,
     /// Where the account page posts the "Devices & apps" actions (`…/revoke`, `…/rename`).
     pub apps: String,
+    /// Where a forgotten password is recovered; `None` while recovery is off.
+    pub recovery: Option<String>,
+    /// Where an address is verified; `None` while verification is off.
+    pub verification: Option<String>,
 }
 
 /// The flow pages.

@@ -12,7 +12,11 @@ use clavis_core::flow::login::LoginEngine;
 use clavis_core::flow::method::{DuplicateMethod, MethodRegistry};
 use clavis_core::flow::profile::ProfileMethod;
 use clavis_core::flow::registration::{RegistrationEngine, RegistrationSettings};
+use clavis_core::courier::Courier;
+use clavis_core::flow::recovery::RecoveryEngine;
 use clavis_core::flow::settings::{SettingsEngine, SettingsPolicy};
+use clavis_core::flow::verification::VerificationEngine;
+use clavis_courier::{DispatchPolicy, Dispatcher, LogTransport, Outbox, SmtpTransport, Transport};
 use clavis_core::flow::webhook::WebHookTransport;
 use clavis_core::grant::ClientGrants;
 use clavis_core::identity::admin::IdentityAdmin;
@@ -26,6 +30,7 @@ use clavis_http::{
     CookieSettings, CorsSettings, DeviceLoginLimits, HttpSettings, HttpState, UiUrls,
 };
 use clavis_store::{ConnectError, Database, Store};
+use clavis_strategy_code::{CodeDeps, CodeMethod, CodePolicy};
 use clavis_strategy_lookup::{LookupSecretDeps, LookupSecretMethod};
 use clavis_strategy_password::{
     Argon2Params, PasswordDeps, PasswordHasher, PasswordMethod, PasswordPolicy,
@@ -109,6 +114,8 @@ pub struct Running {
     pub services: Services,
     public: actix_web::dev::ServerHandle,
     admin: actix_web::dev::ServerHandle,
+    /// The courier's dispatcher, stopped with the listeners.
+    courier: tokio::task::AbortHandle,
     tasks: Vec<tokio::task::JoinHandle<std::io::Result<()>>>,
 }
 
@@ -116,6 +123,7 @@ impl Running {
     /// Stops both listeners; `graceful` lets in-flight requests finish.
     pub async fn stop(&self, graceful: bool) {
         tokio::join!(self.public.stop(graceful), self.admin.stop(graceful));
+        self.courier.abort();
     }
 
     /// Waits until both listeners have stopped.
@@ -210,11 +218,45 @@ pub async fn start(config: Config, runtime: Runtime) -> Result<Running, StartErr
         default_return_url: ui.default_return.to_string(),
         allowed_return_urls: config.selfservice.allowed_return_urls.clone(),
     };
+    let renderer =
+        clavis_render::Renderer::new(config.ui.templates_dir.as_deref()).map_err(|e| {
+            ConfigError::Invalid {
+                key: "ui.templates_dir".to_owned(),
+                problem: e.to_string(),
+            }
+        })?;
+    let wake = Arc::new(tokio::sync::Notify::new());
+    let courier: Arc<dyn Courier> = Arc::new(Outbox::new(
+        renderer.clone(),
+        store.clone(),
+        runtime.clock.clone(),
+        runtime.rng.clone(),
+        wake.clone(),
+    ));
+    let dispatcher = Dispatcher::new(
+        store.clone(),
+        transport(&config, &public_base_url)?,
+        runtime.clock.clone(),
+        runtime.rng.clone(),
+        wake,
+        DispatchPolicy {
+            max_attempts: config.courier.message_retries.max(1),
+            poll_interval: config
+                .courier
+                .worker
+                .pull_wait
+                .0
+                .to_std()
+                .unwrap_or(std::time::Duration::from_secs(1)),
+            ..DispatchPolicy::default()
+        },
+    );
     let methods = methods(
         &config,
         store.clone(),
         runtime.clone(),
         public_base_url.host_str().unwrap_or("Clavis"),
+        courier,
     )?;
     let web_hooks: Arc<dyn WebHookTransport> =
         Arc::new(HttpWebHooks::new().map_err(|problem| ConfigError::Invalid {
@@ -267,6 +309,28 @@ pub async fn start(config: Config, runtime: Runtime) -> Result<Running, StartErr
         runtime.clock.clone(),
         runtime.rng.clone(),
     );
+    let recovery = config.recovery_enabled().then(|| {
+        RecoveryEngine::new(
+            methods.clone(),
+            store.clone(),
+            identities.clone(),
+            sessions.clone(),
+            settings_flows.clone(),
+            runtime.clock.clone(),
+            runtime.rng.clone(),
+            flow_settings(config.selfservice.flows.recovery.lifespan.0),
+        )
+    });
+    let verification = config.verification_enabled().then(|| {
+        VerificationEngine::new(
+            methods.clone(),
+            store.clone(),
+            identities.clone(),
+            runtime.clock.clone(),
+            runtime.rng.clone(),
+            flow_settings(config.selfservice.flows.verification.lifespan.0),
+        )
+    });
     let registration = RegistrationEngine::new(
         methods.clone(),
         store.clone(),
@@ -279,6 +343,10 @@ pub async fn start(config: Config, runtime: Runtime) -> Result<Running, StartErr
             after: hooks(config.registration_after_hooks()),
         },
     );
+    let registration = match &verification {
+        Some(verification) => registration.verifying_new_addresses(verification.clone()),
+        None => registration,
+    };
     let identity_admin = IdentityAdmin::new(
         identities.clone(),
         store.clone(),
@@ -313,13 +381,6 @@ pub async fn start(config: Config, runtime: Runtime) -> Result<Running, StartErr
         &admin_base_url,
         ui,
     ));
-    let renderer =
-        clavis_render::Renderer::new(config.ui.templates_dir.as_deref()).map_err(|e| {
-            ConfigError::Invalid {
-                key: "ui.templates_dir".to_owned(),
-                problem: e.to_string(),
-            }
-        })?;
     let state = HttpState {
         identities,
         sessions,
@@ -328,6 +389,9 @@ pub async fn start(config: Config, runtime: Runtime) -> Result<Running, StartErr
         login,
         registration,
         settings_flows,
+        recovery,
+        verification,
+        courier_messages: store.clone(),
         assurance,
         devices,
         grants,
@@ -349,6 +413,7 @@ pub async fn start(config: Config, runtime: Runtime) -> Result<Running, StartErr
     let admin = clavis_http::admin_server(state, admin_listener, workers)
         .map_err(|e| StartError::Listener("admin", e.to_string()))?;
     let (public_handle, admin_handle) = (public.handle(), admin.handle());
+    let courier_task = tokio::spawn(dispatcher.run()).abort_handle();
     Ok(Running {
         public_addr,
         admin_addr,
@@ -357,6 +422,7 @@ pub async fn start(config: Config, runtime: Runtime) -> Result<Running, StartErr
         services,
         public: public_handle,
         admin: admin_handle,
+        courier: courier_task,
         tasks: vec![tokio::spawn(public), tokio::spawn(admin)],
     })
 }
@@ -367,6 +433,7 @@ fn methods(
     store: Arc<Store>,
     runtime: Runtime,
     public_host: &str,
+    courier: Arc<dyn Courier>,
 ) -> Result<MethodRegistry, StartError> {
     let rng = runtime.rng.clone();
     let argon = &config.hashers.argon2;
@@ -425,14 +492,57 @@ fn methods(
     }
     if config.selfservice.methods.lookup_secret.enabled {
         let lookup = Arc::new(LookupSecretMethod::new(LookupSecretDeps {
-            uses: store,
-            cipher,
+            uses: store.clone(),
+            cipher: cipher.clone(),
             clock: runtime.clock.clone(),
             rng: runtime.rng.clone(),
         }));
         registry = registry.login(lookup.clone())?.settings(lookup)?;
     }
+    let code = Arc::new(CodeMethod::new(
+        CodeDeps {
+            addresses: store.clone(),
+            courier,
+            attempts: store,
+            cipher,
+            clock: runtime.clock.clone(),
+            rng: runtime.rng.clone(),
+        },
+        CodePolicy {
+            max_submissions: config.selfservice.methods.code.config.max_submissions,
+            notify_unknown_recovery: config.selfservice.flows.recovery.notify_unknown_recipients,
+            notify_unknown_verification: config
+                .selfservice
+                .flows
+                .verification
+                .notify_unknown_recipients,
+        },
+    ));
+    if config.recovery_enabled() {
+        registry = registry.recovery(code.clone())?;
+    }
+    if config.verification_enabled() {
+        registry = registry.verification(code)?;
+    }
     Ok(registry)
+}
+
+/// Where mail goes: the configured SMTP relay, else the log (development).
+fn transport(config: &Config, public: &Url) -> Result<Arc<dyn Transport>, StartError> {
+    let smtp = &config.courier.smtp;
+    let Some(uri) = &smtp.connection_uri else {
+        return Ok(Arc::new(LogTransport));
+    };
+    let from = smtp.from_address.clone().unwrap_or_else(|| {
+        format!("no-reply@{}", public.host_str().unwrap_or("localhost"))
+    });
+    let transport = SmtpTransport::new(uri, &from, smtp.from_name.as_deref()).map_err(|e| {
+        ConfigError::Invalid {
+            key: "courier.smtp".to_owned(),
+            problem: e.to_string(),
+        }
+    })?;
+    Ok(Arc::new(transport))
 }
 
 fn bind(key: &'static str, host: &str, port: u16) -> Result<TcpListener, StartError> {
@@ -530,6 +640,16 @@ fn ui_urls(config: &Config, public: &Url) -> Result<UiUrls, StartError> {
             "selfservice.flows.error.ui_url",
             "ui/error",
         )?,
+        recovery: page(
+            flows.recovery.ui_url.as_ref(),
+            "selfservice.flows.recovery.ui_url",
+            "ui/recovery",
+        )?,
+        verification: page(
+            flows.verification.ui_url.as_ref(),
+            "selfservice.flows.verification.ui_url",
+            "ui/verification",
+        )?,
         default_return: page(
             config.selfservice.default_browser_return_url.as_ref(),
             "selfservice.default_browser_return_url",
@@ -586,6 +706,8 @@ fn form_action_sources(config: &Config, public: &Url, ui: &UiUrls) -> String {
         &ui.registration,
         &ui.settings,
         &ui.error,
+        &ui.recovery,
+        &ui.verification,
         &ui.default_return,
     ]
     .into_iter()

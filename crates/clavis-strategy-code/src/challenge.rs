@@ -150,7 +150,11 @@ impl CodeMethod {
                 }
             }
             None => {
-                if self.policy.notify_unknown_recipients {
+                let notify = match purpose.addresses {
+                    AddressKind::Recovery => self.policy.notify_unknown_recovery,
+                    AddressKind::Verifiable => self.policy.notify_unknown_verification,
+                };
+                if notify {
                     self.deps
                         .courier
                         .queue(Mail {

@@ -47,16 +47,19 @@ pub struct CodeDeps {
 pub struct CodePolicy {
     /// Answers allowed per code before it stops working (Kratos' default is 5).
     pub max_submissions: u32,
-    /// Whether an address that belongs to no account is told that someone asked for a code
-    /// (Kratos' `notify_unknown_recipients`).
-    pub notify_unknown_recipients: bool,
+    /// Whether an address that belongs to no account is told that someone asked for a
+    /// recovery code (Kratos' `selfservice.flows.recovery.notify_unknown_recipients`).
+    pub notify_unknown_recovery: bool,
+    /// The same for verification codes.
+    pub notify_unknown_verification: bool,
 }
 
 impl Default for CodePolicy {
     fn default() -> Self {
         Self {
             max_submissions: 5,
-            notify_unknown_recipients: false,
+            notify_unknown_recovery: false,
+            notify_unknown_verification: false,
         }
     }
 }

@@ -86,12 +86,81 @@ pub struct SettingsFlow {
     pub transient_payload: Option<Value>,
 }
 
+/// A recovery flow (`recoveryFlow`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RecoveryFlow {
+    pub id: Uuid,
+    #[serde(rename = "type")]
+    pub flow_type: FlowType,
+    pub expires_at: DateTime<Utc>,
+    pub issued_at: DateTime<Utc>,
+    pub request_url: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub return_to: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub active: Option<String>,
+    pub ui: UiContainer,
+    pub state: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub continue_with: Vec<ContinueWith>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transient_payload: Option<Value>,
+}
+
+/// A verification flow (`verificationFlow`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VerificationFlow {
+    pub id: Uuid,
+    #[serde(rename = "type")]
+    pub flow_type: FlowType,
+    pub expires_at: DateTime<Utc>,
+    pub issued_at: DateTime<Utc>,
+    pub request_url: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub return_to: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub active: Option<String>,
+    pub ui: UiContainer,
+    pub state: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transient_payload: Option<Value>,
+}
+
 /// `continue_with` entries of success bodies.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "action", rename_all = "snake_case")]
 pub enum ContinueWith {
-    SetOrySessionToken { ory_session_token: String },
-    RedirectBrowserTo { redirect_browser_to: String },
+    SetOrySessionToken {
+        ory_session_token: String,
+    },
+    RedirectBrowserTo {
+        redirect_browser_to: String,
+    },
+    /// A verification flow was started for `verifiable_address` (code sent).
+    ShowVerificationUi {
+        flow: ContinueWithVerificationFlow,
+    },
+    /// A settings flow waits (after recovery).
+    ShowSettingsUi {
+        flow: ContinueWithFlow,
+    },
+}
+
+/// The flow a `show_settings_ui` entry names.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ContinueWithFlow {
+    pub id: Uuid,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+}
+
+/// The flow a `show_verification_ui` entry names.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ContinueWithVerificationFlow {
+    pub id: Uuid,
+    pub verifiable_address: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
 }
 
 /// `successfulNativeLogin`.

@@ -49,6 +49,8 @@ pub enum RegistrationResult {
         flow: Flow,
         identity: Identity,
         session: Option<(Session, BearerToken)>,
+        /// Verification flows started for the new identity's addresses, codes sent.
+        verifications: Vec<super::verification::StartedVerification>,
     },
     /// The browser must go elsewhere (an external provider).
     Redirect { flow: Flow, url: String },
@@ -63,6 +65,7 @@ pub struct RegistrationEngine {
     sessions: SessionService,
     clock: Arc<dyn Clock>,
     registration: RegistrationSettings,
+    verification: Option<super::verification::VerificationEngine>,
 }
 
 impl RegistrationEngine {
@@ -86,7 +89,18 @@ impl RegistrationEngine {
             sessions,
             clock,
             registration,
+            verification: None,
         }
+    }
+
+    /// The same engine, sending every new identity's unverified addresses a verification code
+    /// (each in its own verification flow) right after registration.
+    pub fn verifying_new_addresses(
+        mut self,
+        verification: super::verification::VerificationEngine,
+    ) -> Self {
+        self.verification = Some(verification);
+        self
     }
 
     /// Whether a `return_to` address is allowed by `selfservice.allowed_return_urls`.
@@ -354,10 +368,30 @@ impl RegistrationEngine {
         if let Some(payload) = &payload {
             hooks.dispatch(&method_id, payload);
         }
+        let verifications = match &self.verification {
+            Some(verification) => {
+                verification
+                    .start_for(
+                        &identity,
+                        super::verification::NewVerification {
+                            flow_type: flow.flow_type,
+                            return_to: flow.return_to.clone(),
+                            request_url: flow.request_url.clone(),
+                            csrf_token: request
+                                .csrf_cookie
+                                .clone()
+                                .filter(|_| flow.flow_type == FlowType::Browser),
+                        },
+                    )
+                    .await
+            }
+            None => Vec::new(),
+        };
         Ok(RegistrationResult::Registered {
             flow,
             identity,
             session,
+            verifications,
         })
     }
 }

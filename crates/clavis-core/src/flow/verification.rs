@@ -155,6 +155,27 @@ impl VerificationEngine {
         self.keeper.read(id, csrf_cookie).await
     }
 
+    /// Reads a verification flow for its page: as [`VerificationEngine::get`], except that a
+    /// verified flow is shown to any browser (the mail's link may be opened in another one,
+    /// and a verified flow shows nothing but the success and where to go on).
+    pub async fn get_for_page(
+        &self,
+        id: FlowId,
+        csrf_cookie: Option<&BearerToken>,
+    ) -> Result<Flow, CoreError> {
+        match self.keeper.read(id, csrf_cookie).await {
+            Err(CoreError::CsrfViolation(reason)) => {
+                let flow = self.keeper.load(id).await?;
+                if flow.state == FlowState::PassedChallenge {
+                    Ok(flow)
+                } else {
+                    Err(CoreError::CsrfViolation(reason))
+                }
+            }
+            other => other,
+        }
+    }
+
     /// Hands a submission to the method it names and acts on the outcome. `from_link` marks a
     /// code that arrived through the link in the mail: the code itself is the proof, so the
     /// browser's CSRF binding is not asked for (the link may be opened in another browser).

@@ -13,11 +13,13 @@ mod login_flow_v2;
 pub mod logout;
 mod ocs;
 mod pagination;
+pub mod recovery;
 pub mod registration;
 pub mod schemas;
 pub mod sessions;
 pub mod settings;
 pub mod ui;
+pub mod verification;
 
 use crate::error::ApiError;
 use actix_web::web::ServiceConfig;
@@ -34,6 +36,8 @@ pub fn public(cfg: &mut ServiceConfig) {
     ocs::configure(cfg);
     registration::configure(cfg);
     settings::configure(cfg);
+    recovery::configure(cfg);
+    verification::configure(cfg);
     logout::configure(cfg);
     errors::configure(cfg);
     ui::configure(cfg);

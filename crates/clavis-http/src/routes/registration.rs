@@ -147,9 +147,12 @@ async fn registration_submit_answer(
             flow,
             identity,
             session,
+            verifications,
         } => {
             let now = state.clock.now();
             let wire_identity = present::identity(&identity, base);
+            let verify =
+                present::verification_continues(&verifications, &state.settings.ui.verification);
             if flow.flow_type == FlowType::Api {
                 let (wire_session, token) = match &session {
                     Some((s, t)) => (
@@ -163,6 +166,7 @@ async fn registration_submit_answer(
                     .map(|t| ContinueWith::SetOrySessionToken {
                         ory_session_token: t.clone(),
                     })
+                    .chain(verify)
                     .collect();
                 return Ok(HttpResponse::Ok().json(SuccessfulNativeRegistration {
                     identity: wire_identity,
@@ -179,9 +183,12 @@ async fn registration_submit_answer(
                         .as_ref()
                         .map(|(s, _)| present::session(s, Some(&identity), base, now)),
                     session_token: None,
-                    continue_with: vec![ContinueWith::RedirectBrowserTo {
-                        redirect_browser_to: destination.clone(),
-                    }],
+                    continue_with: verify
+                        .into_iter()
+                        .chain([ContinueWith::RedirectBrowserTo {
+                            redirect_browser_to: destination.clone(),
+                        }])
+                        .collect(),
                 })
             } else {
                 see_other(&destination)

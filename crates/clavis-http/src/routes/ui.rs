@@ -31,6 +31,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/ui/login", web::get().to(login_page))
         .route("/ui/registration", web::get().to(registration_page))
         .route("/ui/settings", web::get().to(settings_page))
+        .route("/ui/recovery", web::get().to(recovery_page))
+        .route("/ui/verification", web::get().to(verification_page))
         .route("/ui/error", web::get().to(error_page))
         .route("/ui/welcome", web::get().to(welcome_page))
         .route(
@@ -64,6 +66,14 @@ pub(super) fn links(state: &HttpState) -> Links {
         logout: public(state, "ui/logout"),
         revoke: public(state, "ui/welcome/sessions/revoke"),
         apps: public(state, "ui/welcome/apps"),
+        recovery: state
+            .recovery
+            .is_some()
+            .then(|| public(state, "self-service/recovery/browser")),
+        verification: state
+            .verification
+            .is_some()
+            .then(|| public(state, "self-service/verification/browser")),
     }
 }
 
@@ -211,6 +221,40 @@ async fn settings_page(
     };
     let read = state.settings_flows.get(id, &caller).await;
     flow_answer(&state, &req, PageKind::Settings, init, read)
+}
+
+async fn recovery_page(
+    state: web::Data<HttpState>,
+    req: HttpRequest,
+    query: web::Query<FlowQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let init = "self-service/recovery/browser";
+    let Some(engine) = &state.recovery else {
+        return Err(ApiError::NotFound);
+    };
+    let Some(id) = requested(&query) else {
+        return Ok(start_over(&state, &req, init));
+    };
+    let csrf = browser::csrf_from_cookie(&req, &state);
+    let read = engine.get(id, csrf.as_ref()).await;
+    flow_answer(&state, &req, PageKind::Recovery, init, read)
+}
+
+async fn verification_page(
+    state: web::Data<HttpState>,
+    req: HttpRequest,
+    query: web::Query<FlowQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let init = "self-service/verification/browser";
+    let Some(engine) = &state.verification else {
+        return Err(ApiError::NotFound);
+    };
+    let Some(id) = requested(&query) else {
+        return Ok(start_over(&state, &req, init));
+    };
+    let csrf = browser::csrf_from_cookie(&req, &state);
+    let read = engine.get_for_page(id, csrf.as_ref()).await;
+    flow_answer(&state, &req, PageKind::Verification, init, read)
 }
 
 async fn error_page(

@@ -34,6 +34,68 @@ pub struct Config {
     pub selfservice: SelfService,
     pub ui: UiConfig,
     pub native_apps: NativeApps,
+    pub courier: CourierConfig,
+}
+
+/// `courier`: how mail (recovery and verification codes) leaves Clavis.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct CourierConfig {
+    pub smtp: SmtpConfig,
+    /// Delivery attempts per message before it is abandoned.
+    pub message_retries: u32,
+    pub worker: CourierWorker,
+}
+
+impl Default for CourierConfig {
+    fn default() -> Self {
+        Self {
+            smtp: SmtpConfig::default(),
+            message_retries: 5,
+            worker: CourierWorker::default(),
+        }
+    }
+}
+
+/// `courier.smtp`, with Kratos' names.
+#[derive(Clone, Deserialize, PartialEq, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct SmtpConfig {
+    /// `smtp://user:password@host:587/` (STARTTLS), `smtps://host:465/` (TLS),
+    /// `?disable_starttls=true` for a plain local relay, `?skip_ssl_verify=true` to accept any
+    /// certificate. Unset in `--dev`: mail is printed to the log.
+    pub connection_uri: Option<String>,
+    /// The sender address; defaults to `no-reply@<public host>`.
+    pub from_address: Option<String>,
+    /// The sender's display name.
+    pub from_name: Option<String>,
+}
+
+impl std::fmt::Debug for SmtpConfig {
+    // The connection URI may carry the relay's password.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SmtpConfig")
+            .field("connection_uri", &self.connection_uri.as_ref().map(|_| "<set>"))
+            .field("from_address", &self.from_address)
+            .field("from_name", &self.from_name)
+            .finish()
+    }
+}
+
+/// `courier.worker`.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct CourierWorker {
+    /// How often the outbox is looked at when no new mail wakes the worker.
+    pub pull_wait: GoDuration,
+}
+
+impl Default for CourierWorker {
+    fn default() -> Self {
+        Self {
+            pull_wait: GoDuration(TimeDelta::seconds(1)),
+        }
+    }
 }
 
 /// `native_apps`: desktop and mobile clients that sign in through the browser (Nextcloud's
@@ -433,6 +495,39 @@ pub struct Methods {
     pub password: PasswordMethodConfig,
     pub totp: TotpMethodConfig,
     pub lookup_secret: LookupSecretMethodConfig,
+    pub code: CodeMethodConfig,
+}
+
+/// `selfservice.methods.code`: one-time codes by e-mail for recovery and verification. On by
+/// default; it only acts in the flows that are enabled.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct CodeMethodConfig {
+    pub enabled: bool,
+    pub config: CodeConfig,
+}
+
+impl Default for CodeMethodConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            config: CodeConfig::default(),
+        }
+    }
+}
+
+/// `selfservice.methods.code.config`.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct CodeConfig {
+    /// Answers allowed per code before it stops working.
+    pub max_submissions: u32,
+}
+
+impl Default for CodeConfig {
+    fn default() -> Self {
+        Self { max_submissions: 5 }
+    }
 }
 
 /// `selfservice.methods.totp`: authenticator-app codes as a second factor. On by default: it
@@ -548,6 +643,75 @@ pub struct Flows {
     pub registration: RegistrationFlowConfig,
     pub settings: SettingsFlowConfig,
     pub error: ErrorFlowConfig,
+    pub recovery: RecoveryFlowConfig,
+    pub verification: VerificationFlowConfig,
+}
+
+/// `selfservice.flows.recovery`: people who lost their credentials get back in with a code
+/// sent to a recovery address.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct RecoveryFlowConfig {
+    /// Unset: on in `--dev`, off otherwise (it sends mail, so `courier.smtp` must be set).
+    pub enabled: Option<bool>,
+    pub lifespan: GoDuration,
+    /// The page that renders recovery flows; defaults to `<public>/ui/recovery`.
+    pub ui_url: Option<url::Url>,
+    /// The recovery method; only `code`.
+    #[serde(rename = "use")]
+    pub method: ChallengeMethod,
+    /// Whether an address that belongs to no account is told someone tried to recover it.
+    pub notify_unknown_recipients: bool,
+}
+
+impl Default for RecoveryFlowConfig {
+    fn default() -> Self {
+        Self {
+            enabled: None,
+            lifespan: GoDuration(TimeDelta::hours(1)),
+            ui_url: None,
+            method: ChallengeMethod::Code,
+            notify_unknown_recipients: false,
+        }
+    }
+}
+
+/// `selfservice.flows.verification`: an identity proves its e-mail address with a code (or
+/// the link carrying it); a new identity is sent one at registration.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct VerificationFlowConfig {
+    /// Unset: on in `--dev`, off otherwise (it sends mail, so `courier.smtp` must be set).
+    pub enabled: Option<bool>,
+    pub lifespan: GoDuration,
+    /// The page that renders verification flows; defaults to `<public>/ui/verification`.
+    pub ui_url: Option<url::Url>,
+    /// The verification method; only `code`.
+    #[serde(rename = "use")]
+    pub method: ChallengeMethod,
+    /// Whether an address that belongs to no account is told someone tried to verify it.
+    pub notify_unknown_recipients: bool,
+}
+
+impl Default for VerificationFlowConfig {
+    fn default() -> Self {
+        Self {
+            enabled: None,
+            lifespan: GoDuration(TimeDelta::hours(1)),
+            ui_url: None,
+            method: ChallengeMethod::Code,
+            notify_unknown_recipients: false,
+        }
+    }
+}
+
+/// How recovery and verification prove an address. Kratos' `link` method is not offered:
+/// a code works when the mail is read on another device than the form.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum ChallengeMethod {
+    #[default]
+    Code,
 }
 
 /// `selfservice.flows.settings`.
@@ -949,8 +1113,29 @@ impl Config {
         }
     }
 
+    /// Whether recovery flows are on: as configured, else on in `--dev` only.
+    pub fn recovery_enabled(&self) -> bool {
+        self.selfservice.flows.recovery.enabled.unwrap_or(self.dev)
+            && self.selfservice.methods.code.enabled
+    }
+
+    /// Whether verification flows are on: as configured, else on in `--dev` only.
+    pub fn verification_enabled(&self) -> bool {
+        self.selfservice.flows.verification.enabled.unwrap_or(self.dev)
+            && self.selfservice.methods.code.enabled
+    }
+
     /// What serving needs beyond [`Config::validate`]: a cookie secret (generated in `--dev`).
     pub fn validate_for_serve(&self) -> Result<(), ConfigError> {
+        if !self.dev
+            && self.courier.smtp.connection_uri.is_none()
+            && (self.recovery_enabled() || self.verification_enabled())
+        {
+            return Err(ConfigError::Invalid {
+                key: "courier.smtp.connection_uri".to_owned(),
+                problem: "is not set, and recovery or verification must send mail (set it, or turn selfservice.flows.recovery/verification off)".to_owned(),
+            });
+        }
         if !self.dev && self.secrets.cookie.is_empty() {
             return Err(ConfigError::Invalid {
                 key: "secrets.cookie".to_owned(),
