@@ -1,9 +1,7 @@
 //! The courier's outbox: rendered mail waiting for delivery, with the attempts made so far.
 
 use sea_orm_migration::prelude::*;
-use sea_orm_migration::schema::{
-    integer, json, string_len, text, timestamp_with_time_zone, uuid,
-};
+use sea_orm_migration::schema::{integer, json, string_len, text, timestamp_with_time_zone, uuid};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;

@@ -19,12 +19,12 @@ db_tests!(
     return_to_allowed_is_followed_and_foreign_is_refused,
 );
 
-fn location(response: &reqwest::Response) -> String {
+pub(crate) fn location(response: &reqwest::Response) -> String {
     response.headers()["location"].to_str().unwrap().to_owned()
 }
 
 /// Starts a browser flow like a browser does (following nothing), then reads it as the UI would.
-async fn start(srv: &TestServer, browser: &Client, kind: &str, query: &str) -> Value {
+pub(crate) async fn start(srv: &TestServer, browser: &Client, kind: &str, query: &str) -> Value {
     let response = browser
         .get(srv.url(&format!("/self-service/{kind}/browser{query}")))
         .header("Accept", "text/html,application/xhtml+xml")
@@ -47,14 +47,18 @@ async fn start(srv: &TestServer, browser: &Client, kind: &str, query: &str) -> V
     flow.json().await.unwrap()
 }
 
-fn csrf(flow: &Value) -> String {
+pub(crate) fn csrf(flow: &Value) -> String {
     node(flow, "csrf_token")["attributes"]["value"]
         .as_str()
         .unwrap()
         .to_owned()
 }
 
-async fn post_form(browser: &Client, flow: &Value, fields: &[(&str, &str)]) -> reqwest::Response {
+pub(crate) async fn post_form(
+    browser: &Client,
+    flow: &Value,
+    fields: &[(&str, &str)],
+) -> reqwest::Response {
     browser
         .post(flow["ui"]["action"].as_str().unwrap())
         .form(fields)

@@ -87,14 +87,9 @@ impl MessageStatus {
 
     /// Parses a stored or requested name.
     pub fn parse(value: &str) -> Option<Self> {
-        [
-            Self::Queued,
-            Self::Processing,
-            Self::Sent,
-            Self::Abandoned,
-        ]
-        .into_iter()
-        .find(|s| s.as_str() == value)
+        [Self::Queued, Self::Processing, Self::Sent, Self::Abandoned]
+            .into_iter()
+            .find(|s| s.as_str() == value)
     }
 }
 

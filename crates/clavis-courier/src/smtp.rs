@@ -114,8 +114,18 @@ mod tests {
 
     #[tokio::test]
     async fn connection_uris_are_checked() {
-        assert!(SmtpTransport::new("smtp://127.0.0.1:2525/?disable_starttls=true", "a@b.c", None).is_ok());
-        assert!(SmtpTransport::new("smtps://user:pw@mail.example.org/", "a@b.c", Some("Clavis")).is_ok());
+        assert!(
+            SmtpTransport::new(
+                "smtp://127.0.0.1:2525/?disable_starttls=true",
+                "a@b.c",
+                None
+            )
+            .is_ok()
+        );
+        assert!(
+            SmtpTransport::new("smtps://user:pw@mail.example.org/", "a@b.c", Some("Clavis"))
+                .is_ok()
+        );
         assert!(matches!(
             SmtpTransport::new("http://mail.example.org/", "a@b.c", None),
             Err(SmtpError::Scheme(_))

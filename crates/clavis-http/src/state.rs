@@ -1,13 +1,13 @@
 //! What every handler can reach: the core services and the HTTP-level settings.
 
 use clavis_core::cookie::CookieSigner;
+use clavis_core::courier::MessageStore;
 use clavis_core::device::DeviceAuthorizations;
 use clavis_core::flow::errors::FlowErrors;
 use clavis_core::flow::exchange::TokenExchanges;
 use clavis_core::flow::login::LoginEngine;
-use clavis_core::flow::registration::RegistrationEngine;
-use clavis_core::courier::MessageStore;
 use clavis_core::flow::recovery::RecoveryEngine;
+use clavis_core::flow::registration::RegistrationEngine;
 use clavis_core::flow::settings::SettingsEngine;
 use clavis_core::flow::verification::VerificationEngine;
 use clavis_core::grant::ClientGrants;

@@ -3,6 +3,7 @@
 use crate::config::{Config, ConfigError, SameSite, SchemaSourceError, load_schema_documents};
 use clavis_core::cipher::Cipher;
 use clavis_core::cookie::CookieSigner;
+use clavis_core::courier::Courier;
 use clavis_core::device::DeviceAuthorizations;
 use clavis_core::flow::FlowSettings;
 use clavis_core::flow::errors::FlowErrors;
@@ -11,12 +12,10 @@ use clavis_core::flow::hooks::FlowHooks;
 use clavis_core::flow::login::LoginEngine;
 use clavis_core::flow::method::{DuplicateMethod, MethodRegistry};
 use clavis_core::flow::profile::ProfileMethod;
-use clavis_core::flow::registration::{RegistrationEngine, RegistrationSettings};
-use clavis_core::courier::Courier;
 use clavis_core::flow::recovery::RecoveryEngine;
+use clavis_core::flow::registration::{RegistrationEngine, RegistrationSettings};
 use clavis_core::flow::settings::{SettingsEngine, SettingsPolicy};
 use clavis_core::flow::verification::VerificationEngine;
-use clavis_courier::{DispatchPolicy, Dispatcher, LogTransport, Outbox, SmtpTransport, Transport};
 use clavis_core::flow::webhook::WebHookTransport;
 use clavis_core::grant::ClientGrants;
 use clavis_core::identity::admin::IdentityAdmin;
@@ -26,6 +25,7 @@ use clavis_core::session::admin::SessionAdmin;
 use clavis_core::session::assurance::AssurancePolicy;
 use clavis_core::session::{SessionService, SessionSettings};
 use clavis_core::{Clock, OsRng, Rng, SystemClock};
+use clavis_courier::{DispatchPolicy, Dispatcher, LogTransport, Outbox, SmtpTransport, Transport};
 use clavis_http::{
     CookieSettings, CorsSettings, DeviceLoginLimits, HttpSettings, HttpState, UiUrls,
 };
@@ -533,9 +533,10 @@ fn transport(config: &Config, public: &Url) -> Result<Arc<dyn Transport>, StartE
     let Some(uri) = &smtp.connection_uri else {
         return Ok(Arc::new(LogTransport));
     };
-    let from = smtp.from_address.clone().unwrap_or_else(|| {
-        format!("no-reply@{}", public.host_str().unwrap_or("localhost"))
-    });
+    let from = smtp
+        .from_address
+        .clone()
+        .unwrap_or_else(|| format!("no-reply@{}", public.host_str().unwrap_or("localhost")));
     let transport = SmtpTransport::new(uri, &from, smtp.from_name.as_deref()).map_err(|e| {
         ConfigError::Invalid {
             key: "courier.smtp".to_owned(),

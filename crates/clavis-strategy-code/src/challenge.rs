@@ -73,7 +73,9 @@ impl CodeMethod {
                 Ok(ChallengeOutcome::Rejected {
                     messages: vec![FieldMessage::on(
                         "email",
-                        message::validation_generic(&format!("\"{address}\" is not valid \"email\"")),
+                        message::validation_generic(&format!(
+                            "\"{address}\" is not valid \"email\""
+                        )),
                     )],
                 })
             }

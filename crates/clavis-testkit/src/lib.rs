@@ -6,6 +6,7 @@
 //! `CLAVIS_TEST_DATABASE_URL` names a server. Nothing here is used outside tests.
 
 mod clock;
+mod mail;
 mod receiver;
 
 pub use clavis_core::Clock;
@@ -15,6 +16,7 @@ pub use clavis_server::StartError;
 pub use clavis_server::config::{AfterHooks, Config, Hook, HookName, RequiredAal, SchemaSource};
 pub use clavis_store::testing::{Engine, POSTGRES_ENV, TestDatabase};
 pub use clock::FakeClock;
+pub use mail::{MailSink, SentMail};
 pub use receiver::{HookReceiver, Received, Reply};
 
 use clavis_core::identity::{CredentialKind, Identity, NewIdentity};
@@ -35,6 +37,8 @@ pub struct TestServer {
     pub engine: Engine,
     pub clock: Arc<FakeClock>,
     pub database: TestDatabase,
+    /// Where the server's mail goes (over SMTP).
+    pub mail: MailSink,
     running: Running,
     http: reqwest::Client,
 }
@@ -89,7 +93,12 @@ impl TestServer {
         configure: impl FnOnce(&mut Config),
     ) -> Option<Result<Self, StartError>> {
         let database = TestDatabase::create(engine).await?;
+        let mail = MailSink::start().await;
         let mut config = test_config(&database);
+        config.courier.smtp.connection_uri = Some(mail.connection_uri());
+        config.courier.smtp.from_address = Some("accounts@clavis.test".to_owned());
+        config.courier.worker.pull_wait =
+            clavis_server::config::GoDuration(chrono::TimeDelta::milliseconds(200));
         configure(&mut config);
         let clock = Arc::new(FakeClock::default());
         let runtime = Runtime {
@@ -109,6 +118,7 @@ impl TestServer {
             engine,
             clock,
             database,
+            mail,
             running,
             http,
         }))

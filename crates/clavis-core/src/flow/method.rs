@@ -209,8 +209,11 @@ pub trait RecoveryMethod: Method {
     /// Nodes for a new recovery flow.
     async fn recovery_nodes(&self, flow_type: FlowType) -> Result<Vec<Node>, CoreError>;
     /// Handles a submission whose `method` names this method.
-    async fn recover(&self, step: &mut Step<'_>, body: &Value)
-    -> Result<ChallengeOutcome, CoreError>;
+    async fn recover(
+        &self,
+        step: &mut Step<'_>,
+        body: &Value,
+    ) -> Result<ChallengeOutcome, CoreError>;
 }
 
 /// A method that proves an identity's address (verification).
@@ -219,8 +222,11 @@ pub trait VerificationMethod: Method {
     /// Nodes for a new verification flow.
     async fn verification_nodes(&self, flow_type: FlowType) -> Result<Vec<Node>, CoreError>;
     /// Handles a submission whose `method` names this method.
-    async fn verify(&self, step: &mut Step<'_>, body: &Value)
-    -> Result<ChallengeOutcome, CoreError>;
+    async fn verify(
+        &self,
+        step: &mut Step<'_>,
+        body: &Value,
+    ) -> Result<ChallengeOutcome, CoreError>;
     /// Sends a challenge for `address` of `identity` into a new flow without a submission
     /// (after registration); returns the nodes that take the answer.
     async fn send_to(

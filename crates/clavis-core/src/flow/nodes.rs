@@ -26,11 +26,18 @@ fn group_rank(group: NodeGroup) -> usize {
 }
 
 fn name_rank(node: &Node) -> usize {
+    let submit = matches!(
+        &node.attributes,
+        clavis_types::ui::Attributes::Input(a) if a.input_type == InputType::Submit
+    );
     match node.key() {
         "csrf_token" => 0,
         "identifier" => 1,
         "password" => 2,
         "method" => 4,
+        // A code form's "resend" button (an `email` submit) follows the form's own submit
+        // button, so Enter in the code field submits the code.
+        "email" if submit => 5,
         _ => 3,
     }
 }

@@ -75,13 +75,7 @@ impl RecoveryEngine {
         rng: Arc<dyn Rng>,
         flow_settings: FlowSettings,
     ) -> Self {
-        let keeper = FlowKeeper::new(
-            FlowKind::Recovery,
-            flows,
-            clock.clone(),
-            rng,
-            flow_settings,
-        );
+        let keeper = FlowKeeper::new(FlowKind::Recovery, flows, clock.clone(), rng, flow_settings);
         Self {
             methods,
             keeper,

@@ -280,8 +280,8 @@ impl VerificationEngine {
             .clone()
             .unwrap_or_else(|| self.keeper.settings().default_return_url.clone());
         flow.ui.nodes = vec![continue_node(&destination)];
-        flow.ui.messages = vec![message::verification_successful()];
-        let mut flow = self.keeper.record(flow, Vec::new()).await?;
+        let success = vec![FieldMessage::global(message::verification_successful())];
+        let mut flow = self.keeper.record(flow, success).await?;
         if !self
             .keeper
             .store()

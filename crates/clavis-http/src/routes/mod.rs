@@ -1,5 +1,6 @@
 //! Route tables and handlers, one module per resource.
 
+mod admin_courier;
 mod admin_identities;
 mod admin_redirect;
 mod admin_sessions;
@@ -52,10 +53,12 @@ pub fn admin(cfg: &mut ServiceConfig) {
     cfg.service(
         actix_web::web::scope("/admin")
             .configure(admin_identities::configure)
-            .configure(admin_sessions::configure),
+            .configure(admin_sessions::configure)
+            .configure(admin_courier::configure),
     );
     admin_identities::configure(cfg);
     admin_sessions::configure(cfg);
+    admin_courier::configure(cfg);
 }
 
 /// Any path no route claims.

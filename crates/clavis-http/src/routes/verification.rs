@@ -5,8 +5,8 @@
 //! `selfservice.flows.verification` is off.
 
 use super::flows::{
-    IdParam, browser_flow_created, browser_recovery, flow_id, request_facts,
-    request_url, see_other, to_error_page,
+    IdParam, browser_flow_created, browser_recovery, flow_id, request_facts, request_url,
+    see_other, to_error_page,
 };
 use crate::body;
 use crate::browser;
@@ -145,7 +145,8 @@ async fn verification_submit_answer(
         VerificationResult::Continued(flow) => (flow, actix_web::http::StatusCode::OK),
         VerificationResult::Refused(flow) => (flow, actix_web::http::StatusCode::BAD_REQUEST),
     };
-    if flow.flow_type == FlowType::Browser && !json {
+    // Browsers, and anyone opening the mail's link, see the result on the page.
+    if (flow.flow_type == FlowType::Browser || link.is_some()) && !json {
         return Ok(see_other(&browser::ui_with_flow(
             &state.settings.ui.verification,
             flow.id,
@@ -160,11 +161,13 @@ async fn verification_submit(
     query: web::Query<SubmitQuery>,
     bytes: Bytes,
 ) -> Result<HttpResponse, ApiError> {
+    let link_click = query.code.is_some() && req.method() == actix_web::http::Method::GET;
     match verification_submit_answer(&state, &req, &query, &bytes).await {
-        Err(error) => {
-            browser_recovery(&req, &state, error, &state.settings.ui.verification).await
+        // A link opened from a mail is a page visit, whatever the client sends along.
+        Err(error) if link_click && !browser::wants_json(&req) => {
+            to_error_page(&state, error).await
         }
+        Err(error) => browser_recovery(&req, &state, error, &state.settings.ui.verification).await,
         answer => answer,
     }
 }
-

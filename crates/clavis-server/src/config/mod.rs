@@ -75,7 +75,10 @@ impl std::fmt::Debug for SmtpConfig {
     // The connection URI may carry the relay's password.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SmtpConfig")
-            .field("connection_uri", &self.connection_uri.as_ref().map(|_| "<set>"))
+            .field(
+                "connection_uri",
+                &self.connection_uri.as_ref().map(|_| "<set>"),
+            )
             .field("from_address", &self.from_address)
             .field("from_name", &self.from_name)
             .finish()
@@ -1121,7 +1124,11 @@ impl Config {
 
     /// Whether verification flows are on: as configured, else on in `--dev` only.
     pub fn verification_enabled(&self) -> bool {
-        self.selfservice.flows.verification.enabled.unwrap_or(self.dev)
+        self.selfservice
+            .flows
+            .verification
+            .enabled
+            .unwrap_or(self.dev)
             && self.selfservice.methods.code.enabled
     }
 
