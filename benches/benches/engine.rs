@@ -48,6 +48,8 @@ fn engine(c: &mut Criterion) {
         logout: "/ui/logout".to_owned(),
         revoke: "/ui/welcome/revoke".to_owned(),
         apps: "/ui/welcome/apps".to_owned(),
+        recovery: Some("/self-service/recovery/browser".to_owned()),
+        verification: None,
     };
     let common = Common {
         lang: "en".to_owned(),

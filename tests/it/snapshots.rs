@@ -127,6 +127,20 @@ async fn flow_json_matches_the_snapshots(srv: TestServer) {
         .unwrap();
     insta::assert_json_snapshot!("settings_api_flow", stable(&srv, &settings));
 
+    let recovery = create_flow(&srv, "recovery").await;
+    insta::assert_json_snapshot!("recovery_api_flow", stable(&srv, &recovery));
+    let (status, sent) = submit(
+        &srv,
+        &recovery,
+        &json!({"method": "code", "email": "snap@example.org"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    insta::assert_json_snapshot!("recovery_api_sent", stable(&srv, &sent));
+
+    let verification = create_flow(&srv, "verification").await;
+    insta::assert_json_snapshot!("verification_api_flow", stable(&srv, &verification));
+
     let browser = srv.browser();
     let login_browser: Value = browser
         .get(srv.url("/self-service/login/browser"))

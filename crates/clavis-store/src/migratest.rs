@@ -147,6 +147,15 @@ fn seeds(engine: Engine) -> Vec<(&'static str, Vec<String>)> {
         ),
         // Indexes only: the rows seeded so far are read back through them.
         ("m20261122_000009_identity_child_indexes", Vec::new()),
+        (
+            "m20261122_000010_courier_messages",
+            vec![format!(
+                "INSERT INTO courier_messages (id, status, recipient, subject, body, body_html, template_type, send_count, dispatches, created_at, updated_at) \
+                 VALUES ({}, 'queued', 'seed@example.org', 'Seed subject', 'seed body', '<p>seed body</p>', 'recovery_code_valid', 1, \
+                 '[{{\"id\":\"0e0e0e0e-0000-4000-8000-000000000013\",\"status\":\"failed\",\"error\":\"relay down\",\"created_at\":\"2026-11-22T10:00:00Z\"}}]', {ts}, {ts})",
+                uuid("0e0e0e0e-0000-4000-8000-000000000014")
+            )],
+        ),
     ]
 }
 
@@ -275,6 +284,16 @@ async fn replay(db: &Database, engine: Engine) {
         store.hit("seed:192.0.2.9", window, window).await.unwrap(),
         4,
         "a window counted before the upgrade goes on counting"
+    );
+    use clavis_core::courier::MessageStore;
+    let now: chrono::DateTime<chrono::Utc> = "2026-11-22T11:00:00Z".parse().unwrap();
+    let claimed = store.claim_messages(10, now, now).await.unwrap();
+    assert_eq!(claimed.len(), 1, "a queued seed message is claimed");
+    assert_eq!(claimed[0].subject, "Seed subject");
+    assert_eq!(claimed[0].send_count, 1);
+    assert_eq!(
+        claimed[0].dispatches[0].error.as_deref(),
+        Some("relay down")
     );
 }
 
