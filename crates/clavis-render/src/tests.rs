@@ -4,6 +4,7 @@ use clavis_types::ui::{
     NodeGroup, NodeType, ScriptAttributes, TextAttributes, UiContainer,
 };
 use serde_json::json;
+use clavis_types::message;
 
 fn common(lang: &str) -> Common {
     Common {
@@ -501,4 +502,104 @@ fn a_templates_directory_overrides_single_files_and_adds_languages() {
         Renderer::new(Some(&dir)),
         Err(RenderError::Directory(_))
     ));
+}
+
+fn recovery_sent_ui() -> UiContainer {
+    UiContainer {
+        action: "http://id.test/self-service/recovery?flow=F2".into(),
+        method: "POST".into(),
+        nodes: vec![
+            csrf(),
+            Node::input(NodeGroup::Code, "code", InputType::Text)
+                .required()
+                .autocomplete("one-time-code")
+                .label(message::label_recovery_code()),
+            Node::input(NodeGroup::Code, "method", InputType::Hidden).with_value(json!("code")),
+            Node::input(NodeGroup::Code, "method", InputType::Submit)
+                .with_value(json!("code"))
+                .label(message::label_continue()),
+            Node::input(NodeGroup::Code, "email", InputType::Submit)
+                .with_value(json!("ada@example.org"))
+                .label(message::label_resend_code()),
+        ],
+        messages: vec![message::recovery_code_sent()],
+    }
+}
+
+#[test]
+fn recovery_and_verification_pages_render_code_forms_in_both_languages() {
+    let ui = recovery_sent_ui();
+    let html = renderer()
+        .flow_page(&page(PageKind::Recovery, &ui), &common("en"))
+        .unwrap();
+    insta::assert_snapshot!("recovery_sent_en", main_of(&html));
+    assert!(html.contains("<h1>Recover your account</h1>"));
+    assert!(html.contains(r#"autocomplete="one-time-code""#));
+    let german = renderer()
+        .flow_page(&page(PageKind::Recovery, &ui), &common("de"))
+        .unwrap();
+    assert!(german.contains("Wiederherstellungscode"), "{german}");
+    assert!(german.contains("Code erneut senden"), "{german}");
+
+    let verified = UiContainer {
+        action: "http://id.test/self-service/verification?flow=F3".into(),
+        method: "POST".into(),
+        nodes: vec![Node {
+            node_type: NodeType::A,
+            group: NodeGroup::Code,
+            attributes: Attributes::A(AnchorAttributes {
+                id: "continue".into(),
+                href: "http://app.test/".into(),
+                title: message::label_continue(),
+            }),
+            messages: Vec::new(),
+            meta: Meta {
+                label: Some(message::label_continue()),
+            },
+        }],
+        messages: vec![message::verification_successful()],
+    };
+    let html = renderer()
+        .flow_page(&page(PageKind::Verification, &verified), &common("de"))
+        .unwrap();
+    insta::assert_snapshot!("verification_done_de", main_of(&html));
+    assert!(html.contains("Sie haben Ihre E-Mail-Adresse bestätigt."));
+}
+
+#[test]
+fn every_mail_template_renders_with_its_model() {
+    let r = renderer();
+    let recovery = r
+        .mail(
+            "recovery_code_valid",
+            &json!({"to": "a@b.c", "recovery_code": "042917", "expires_in_minutes": 60}),
+        )
+        .unwrap();
+    assert_eq!(recovery.subject, "Recover access to your account");
+    assert!(recovery.body_text.contains("\n042917\n"));
+    assert!(recovery.body_html.contains("042917"));
+    assert!(recovery.body_text.contains("60 minutes"));
+    let link = "http://id.test/self-service/verification?flow=F&code=123456";
+    let verification = r
+        .mail(
+            "verification_code_valid",
+            &json!({"verification_code": "123456", "verification_url": link, "expires_in_minutes": 5}),
+        )
+        .unwrap();
+    assert!(
+        verification.body_text.contains(link),
+        "plain text is not HTML-escaped"
+    );
+    assert!(
+        verification
+            .body_html
+            .contains("flow=F&amp;code=123456"),
+        "HTML is escaped"
+    );
+    for template in ["recovery_code_invalid", "verification_code_invalid"] {
+        let mail = r.mail(template, &json!({"to": "a@b.c"})).unwrap();
+        assert!(!mail.subject.is_empty() && !mail.subject.contains('\n'));
+        assert!(!mail.body_text.is_empty() && !mail.body_html.is_empty());
+    }
+    assert!(r.mail("no_such_template", &json!({})).is_err());
 }

@@ -312,3 +312,97 @@ async fn a_flow_that_cannot_be_stored_fails_alone_in_its_group() {
     })
     .await;
 }
+
+fn message(n: i64) -> clavis_core::courier::CourierMessage {
+    clavis_core::courier::CourierMessage {
+        id: Uuid::new_v4(),
+        status: clavis_core::courier::MessageStatus::Queued,
+        recipient: format!("m{n}@example.org"),
+        subject: "subject".into(),
+        body: "body".into(),
+        body_html: "<p>body</p>".into(),
+        template: "recovery_code_valid".into(),
+        send_count: 0,
+        dispatches: Vec::new(),
+        created_at: at(n),
+        updated_at: at(n),
+    }
+}
+
+#[tokio::test]
+async fn concurrent_claims_never_share_a_message_and_stale_claims_return() {
+    use clavis_core::courier::{MessageStatus, MessageStore};
+    each_database(async |store: Store| {
+        for n in 0..12 {
+            store.insert_message(&message(n)).await.unwrap();
+        }
+        let now = at(100);
+        let claims = futures_util::future::join_all(
+            (0..4).map(|_| store.claim_messages(5, now, now - TimeDelta::minutes(10))),
+        )
+        .await;
+        let mut ids: Vec<Uuid> = claims
+            .into_iter()
+            .flat_map(|c| c.unwrap())
+            .map(|m| m.id)
+            .collect();
+        let claimed = ids.len();
+        ids.sort();
+        ids.dedup();
+        assert_eq!(ids.len(), claimed, "a message was claimed twice");
+        assert_eq!(claimed, 12, "every queued message is claimed once");
+        assert!(
+            store
+                .claim_messages(5, now, now - TimeDelta::minutes(10))
+                .await
+                .unwrap()
+                .is_empty(),
+            "claimed messages are not claimed again while fresh"
+        );
+        let later = now + TimeDelta::minutes(11);
+        let returned = store
+            .claim_messages(20, later, later - TimeDelta::minutes(10))
+            .await
+            .unwrap();
+        assert_eq!(returned.len(), 12, "claims of a stopped dispatcher return");
+        let mut sent = returned[0].clone();
+        sent.status = MessageStatus::Sent;
+        sent.send_count = 1;
+        store.record_dispatch(&sent).await.unwrap();
+        let read = store.get_message(sent.id).await.unwrap().unwrap();
+        assert_eq!(read.status, MessageStatus::Sent);
+        assert_eq!(read.send_count, 1);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_new_window_forgets_only_old_windows_of_its_own_action() {
+    use clavis_core::rate_limit::RateLimitStore;
+    each_database(async |store: Store| {
+        let long = at(0);
+        for _ in 0..3 {
+            store.hit("code_attempts:flow", long, long).await.unwrap();
+        }
+        let minute = at(600);
+        store
+            .hit("device_init:192.0.2.1", minute, minute)
+            .await
+            .unwrap();
+        assert_eq!(
+            store.hit("code_attempts:flow", long, long).await.unwrap(),
+            4,
+            "another action's new window kept this counter"
+        );
+        store
+            .hit("code_attempts:other", at(700), at(650))
+            .await
+            .unwrap();
+        assert_eq!(
+            store.hit("code_attempts:flow", long, long).await.unwrap(),
+            1,
+            "its own action's new window forgot the old one"
+        );
+    })
+    .await;
+}
