@@ -1,10 +1,10 @@
 use super::*;
+use clavis_types::message;
 use clavis_types::ui::{
     AnchorAttributes, Attributes, DivAttributes, ImageAttributes, InputType, Message, Meta, Node,
     NodeGroup, NodeType, ScriptAttributes, TextAttributes, UiContainer,
 };
 use serde_json::json;
-use clavis_types::message;
 
 fn common(lang: &str) -> Common {
     Common {
@@ -591,9 +591,7 @@ fn every_mail_template_renders_with_its_model() {
         "plain text is not HTML-escaped"
     );
     assert!(
-        verification
-            .body_html
-            .contains("flow=F&amp;code=123456"),
+        verification.body_html.contains("flow=F&amp;code=123456"),
         "HTML is escaped"
     );
     for template in ["recovery_code_invalid", "verification_code_invalid"] {

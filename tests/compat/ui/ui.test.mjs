@@ -18,11 +18,17 @@ const binary = process.env.CLAVIS_BIN ?? join(root, 'target', 'debug', 'clavis')
 let server;
 let base;
 let browser;
+/** Everything the server logged: in `--dev`, mail is printed there instead of sent. */
+let logs = '';
 
 function startClavis() {
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('CLAVIS_')));
-  Object.assign(env, { CLAVIS_SERVE__PUBLIC__PORT: '0', CLAVIS_SERVE__ADMIN__PORT: '0', RUST_LOG: 'warn', NO_COLOR: '1' });
+  Object.assign(env, {
+    CLAVIS_SERVE__PUBLIC__PORT: '0', CLAVIS_SERVE__ADMIN__PORT: '0',
+    RUST_LOG: 'warn,clavis_courier=info', NO_COLOR: '1',
+  });
   const child = spawn(binary, ['serve', '--dev'], { cwd: mkdtempSync(join(tmpdir(), 'clavis-ui-')), env });
+  child.stderr.on('data', (chunk) => { logs += chunk; });
   return new Promise((ready, fail) => {
     let out = '';
     const timer = setTimeout(() => fail(new Error(`clavis printed no banner: ${out}`)), 60_000);
@@ -74,6 +80,20 @@ async function signIn(page, email, password) {
   await page.click('button[name="method"][value="password"]');
 }
 
+/** The code of the latest mail to `email` with `subject`, as `--dev` prints mail to the log. */
+async function mailedCode(email, subject) {
+  for (let attempt = 0; attempt < 100; attempt += 1) {
+    // eslint-disable-next-line no-control-regex
+    const plain = logs.replace(/\x1b\[[0-9;]*m/g, '');
+    const mails = plain.split('mail (development mode: printed, not sent)').slice(1)
+      .filter((m) => m.includes(`to=${email}`) && m.includes(`subject=${subject}`));
+    const code = mails.at(-1)?.match(/^\s*(\d{6})\s*$/m)?.[1];
+    if (code) return code;
+    await new Promise((done) => setTimeout(done, 100));
+  }
+  throw new Error(`no mail to ${email} with subject ${subject} in the log:\n${logs}`);
+}
+
 async function signOut(page) {
   await page.goto(`${base}/ui/logout`);
   await page.click('[data-testid="logout-confirm"]');
@@ -116,6 +136,41 @@ test('a new user registers, signs out and in, and changes the password', async (
   await page.waitForURL(/\/ui\/welcome$/);
   assert.equal(await page.textContent('[data-testid="identifier"]'), email);
 
+  assert.deepEqual(violations, [], 'no resource was refused by the Content-Security-Policy');
+  await context.close();
+});
+
+test('a user who forgot the password recovers the account with a mailed code', async () => {
+  const { context, page, violations } = await phone();
+  const email = `lost-${Date.now()}@example.org`;
+  await page.goto(`${base}/ui/registration`);
+  await page.fill('input[name="traits.email"]', email);
+  await page.fill('input[name="password"]', 'correct horse battery');
+  await page.click('button[name="method"][value="password"]');
+  await page.waitForURL(/\/ui\/welcome$/);
+  await signOut(page);
+
+  await page.click('[data-testid="forgot"]');
+  await page.waitForURL(/\/ui\/recovery\?flow=/);
+  await shot(page, 'recovery');
+  await page.fill('input[name="email"]', email);
+  await page.click('button[name="method"][value="code"]');
+  await page.waitForSelector('[data-message-id="1060003"]');
+  await shot(page, 'recovery-code');
+  await page.fill('input[name="code"]', await mailedCode(email, 'Recover access to your account'));
+  // Enter submits the code, not the "resend" button that follows it.
+  await page.press('input[name="code"]', 'Enter');
+  await page.waitForURL(/\/ui\/settings\?flow=/);
+  await page.waitForSelector('[data-message-id="1060001"]');
+  await shot(page, 'settings-recovered');
+  await page.fill('form[data-group="password"] input[name="password"]', 'a recovered passphrase');
+  await page.click('form[data-group="password"] button[name="method"][value="password"]');
+  await page.waitForSelector('[data-message-id="1050001"]');
+
+  await signOut(page);
+  await signIn(page, email, 'a recovered passphrase');
+  await page.waitForURL(/\/ui\/welcome$/);
+  assert.equal(await page.textContent('[data-testid="identifier"]'), email);
   assert.deepEqual(violations, [], 'no resource was refused by the Content-Security-Policy');
   await context.close();
 });
