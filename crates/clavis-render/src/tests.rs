@@ -369,6 +369,7 @@ fn error_welcome_and_logout_pages_render() {
             last_ip: Some("192.0.2.7".into()),
             user_agent: None,
         }],
+        unverified: vec!["ada@example.org".into()],
     };
     let html = r
         .welcome_page(&account, "CSRF-TOKEN", &links(), &common("de"))

@@ -360,6 +360,8 @@ pub struct Account {
     pub sessions: Vec<AccountSession>,
     /// The apps holding a grant (app password) for the identity.
     pub apps: Vec<AccountApp>,
+    /// The identity's addresses that are not verified yet.
+    pub unverified: Vec<String>,
 }
 
 /// One app holding a grant: what it calls itself, when it got access, and its last use.

@@ -413,6 +413,13 @@ async fn account(state: &HttpState, who: &Authenticated) -> Result<Account, ApiE
                 user_agent: g.user_agent,
             })
             .collect(),
+        unverified: who
+            .identity
+            .verifiable_addresses
+            .iter()
+            .filter(|a| !a.verified)
+            .map(|a| a.value.clone())
+            .collect(),
     })
 }
 

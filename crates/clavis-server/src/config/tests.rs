@@ -502,3 +502,69 @@ fn session_cache_is_on_by_default_and_can_be_turned_off() {
     .unwrap();
     assert!(!off.config.session.cache.to_core().is_enabled());
 }
+
+#[test]
+fn recovery_and_verification_are_on_in_dev_and_need_a_relay_elsewhere() {
+    let dev = Overrides {
+        dev: Some(true),
+        ..Overrides::default()
+    };
+    let config = load(&sources(None, &[], dev)).unwrap().config;
+    assert!(config.recovery_enabled() && config.verification_enabled());
+    assert!(config.validate_for_serve().is_ok(), "--dev prints mail");
+
+    let off = load(&sources(
+        None,
+        &[("CLAVIS_SECRETS__COOKIE", "a-cookie-secret-0123456789")],
+        Overrides::default(),
+    ))
+    .unwrap()
+    .config;
+    assert!(!off.recovery_enabled() && !off.verification_enabled());
+    assert!(off.validate_for_serve().is_ok());
+
+    let file = yaml(
+        "secrets: {cookie: [a-cookie-secret-0123456789]}\nselfservice:\n  flows:\n    recovery: {enabled: true}\n",
+    );
+    let on = load(&sources(Some(&file), &[], Overrides::default()))
+        .unwrap()
+        .config;
+    let err = on.validate_for_serve().unwrap_err();
+    assert!(
+        err.to_string().contains("courier.smtp.connection_uri"),
+        "{err}"
+    );
+
+    let file = yaml(
+        "secrets: {cookie: [a-cookie-secret-0123456789]}\nselfservice:\n  flows:\n    recovery: {enabled: true, use: code, notify_unknown_recipients: true}\n  methods:\n    code: {config: {max_submissions: 3}}\ncourier:\n  smtp: {connection_uri: 'smtps://u:secret-pw@mail.example.org/', from_name: Accounts}\n  message_retries: 2\n",
+    );
+    let on = load(&sources(Some(&file), &[], Overrides::default()))
+        .unwrap()
+        .config;
+    assert!(on.validate_for_serve().is_ok());
+    assert!(on.selfservice.flows.recovery.notify_unknown_recipients);
+    assert_eq!(on.selfservice.methods.code.config.max_submissions, 3);
+    assert_eq!(on.courier.message_retries, 2);
+    assert!(
+        !format!("{:?}", on.courier.smtp).contains("secret-pw"),
+        "the relay's password stays out of debug output"
+    );
+
+    let file = yaml("selfservice:\n  flows:\n    recovery: {use: link}\n");
+    let err = load(&sources(Some(&file), &[], Overrides::default())).unwrap_err();
+    assert!(err.to_string().contains("recovery"), "{err}");
+}
+
+#[test]
+fn the_example_production_configuration_loads() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../deploy/clavis.yaml");
+    let config = load(&ConfigSources {
+        file: Some(path.into()),
+        env: Vec::new(),
+        overrides: Overrides::default(),
+    })
+    .unwrap()
+    .config;
+    assert!(config.validate_for_serve().is_ok());
+    assert!(config.recovery_enabled() && config.verification_enabled());
+}
