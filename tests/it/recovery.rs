@@ -3,7 +3,7 @@
 //! ends in, and the native, browser and single-page transports.
 
 use crate::browser::{csrf, location, post_form, start};
-use crate::native::{create_flow, node, register, submit, ui_message_ids};
+use crate::native::{create_flow, node, register, submit, ui_message_ids, whoami};
 use chrono::TimeDelta;
 use clavis_testkit::{TestServer, db_tests};
 use reqwest::StatusCode;
@@ -89,16 +89,7 @@ async fn recovery_api_code_signs_in_and_opens_a_settings_flow(srv: TestServer) {
     let token = continue_with[0]["ory_session_token"].as_str().unwrap();
     let settings_id = continue_with[1]["flow"]["id"].as_str().unwrap();
 
-    let whoami: Value = srv
-        .http()
-        .get(srv.url("/sessions/whoami"))
-        .header("X-Session-Token", token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (_, whoami) = whoami(&srv, token).await;
     assert_eq!(whoami["identity"]["traits"]["email"], "lost@example.org");
     assert_eq!(
         whoami["authentication_methods"][0]["method"],
@@ -264,16 +255,7 @@ async fn recovery_marks_the_address_verified(srv: TestServer) {
     let token = done["continue_with"][0]["ory_session_token"]
         .as_str()
         .unwrap();
-    let whoami: Value = srv
-        .http()
-        .get(srv.url("/sessions/whoami"))
-        .header("X-Session-Token", token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (_, whoami) = whoami(&srv, token).await;
     let address = &whoami["identity"]["verifiable_addresses"][0];
     assert_eq!(address["verified"], true);
     assert_eq!(address["status"], "completed");

@@ -3,7 +3,7 @@
 //! codes; and the courier's outbox behind them (admin API, retries).
 
 use crate::browser::{csrf, location, post_form, start};
-use crate::native::{create_flow, register, submit, ui_message_ids};
+use crate::native::{create_flow, register, submit, ui_message_ids, whoami};
 use clavis_testkit::{TestServer, db_tests};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -21,16 +21,7 @@ const PASSWORD: &str = "correct horse battery";
 const VERIFY_SUBJECT: &str = "Please verify your email address";
 
 async fn whoami_address(srv: &TestServer, token: &str) -> Value {
-    let whoami: Value = srv
-        .http()
-        .get(srv.url("/sessions/whoami"))
-        .header("X-Session-Token", token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (_, whoami) = whoami(srv, token).await;
     whoami["identity"]["verifiable_addresses"][0].clone()
 }
 
