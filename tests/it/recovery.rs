@@ -24,6 +24,8 @@ db_tests!(
     recovery_spa_answers_422_browser_location_change_required,
     recovery_malformed_submissions_answer_400,
     recovery_disabled_answers_404,
+    recovery_of_an_identity_with_a_second_factor_asks_for_it_before_settings,
+    recovery_of_a_disabled_identity_answers_4010011_without_a_session,
 );
 
 const PASSWORD: &str = "correct horse battery";
@@ -482,5 +484,72 @@ async fn recovery_disabled_answers_404(srv: TestServer) {
         !page.contains("data-testid=\"forgot\""),
         "no recovery link while recovery is off"
     );
+    srv.stop().await;
+}
+
+async fn recovery_of_an_identity_with_a_second_factor_asks_for_it_before_settings(srv: TestServer) {
+    crate::mfa::enrolled(&srv, "second@example.org").await;
+    let flow = sent(&srv, "second@example.org").await;
+    let code = recovery_code(&srv, "second@example.org", 1).await;
+    let (status, done) = submit(&srv, &flow, &json!({"method": "code", "code": code})).await;
+    assert_eq!(status, StatusCode::OK, "{done}");
+    let actions: Vec<&str> = done["continue_with"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|c| c["action"].as_str())
+        .collect();
+    assert_eq!(
+        actions,
+        ["set_ory_session_token"],
+        "no settings flow before the second factor"
+    );
+
+    let browser = srv.browser();
+    let flow = start(&srv, &browser, "recovery", "").await;
+    post_form(
+        &browser,
+        &flow,
+        &[
+            ("csrf_token", csrf(&flow).as_str()),
+            ("email", "second@example.org"),
+            ("method", "code"),
+        ],
+    )
+    .await;
+    let code = recovery_code(&srv, "second@example.org", 2).await;
+    let response = post_form(
+        &browser,
+        &flow,
+        &[
+            ("csrf_token", csrf(&flow).as_str()),
+            ("code", code.as_str()),
+            ("method", "code"),
+        ],
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let target = location(&response);
+    assert!(
+        target.starts_with(srv.url("/self-service/login/browser?aal=aal2").as_str())
+            && target.contains("return_to="),
+        "{target}"
+    );
+    srv.stop().await;
+}
+
+async fn recovery_of_a_disabled_identity_answers_4010011_without_a_session(srv: TestServer) {
+    srv.create_identity_from(
+        json!({"email": "disabled@example.org"}),
+        clavis_types::identity::IdentityState::Inactive,
+    )
+    .await
+    .unwrap();
+    let flow = sent(&srv, "disabled@example.org").await;
+    let code = recovery_code(&srv, "disabled@example.org", 1).await;
+    let (status, body) = submit(&srv, &flow, &json!({"method": "code", "code": code})).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(ui_message_ids(&body), [4010011]);
+    assert!(body["continue_with"].is_null(), "no session: {body}");
     srv.stop().await;
 }
