@@ -30,6 +30,10 @@ pub struct Round {
     pub round: u32,
     /// CPU time the measured server spent during the round.
     pub cpu_ms: f64,
+    /// The measured server's peak resident set during the round (its high-water mark is
+    /// reset before each round), where the kernel allows the reset.
+    #[serde(default)]
+    pub peak_rss_kib: Option<u64>,
     pub wrk: Wrk,
 }
 
@@ -49,6 +53,9 @@ pub struct Memory {
     pub db: String,
     pub idle_rss_kib: u64,
     pub peak_rss_kib: u64,
+    /// The peak while the harness seeded identities and sessions, before the rounds.
+    #[serde(default)]
+    pub seed_peak_rss_kib: Option<u64>,
 }
 
 /// The argon2id measurements (`clavis-bench hashrate`).
@@ -77,6 +84,8 @@ pub struct Row {
     pub p50_ms: f64,
     pub p99_ms: f64,
     pub cpu_ms_per_request: f64,
+    /// The highest peak resident set of the server over the scenario's rounds.
+    pub peak_rss_mib: Option<f64>,
     /// Completed requests that got an unexpected answer or a socket error, over all rounds.
     pub failures: u64,
     pub baseline: Option<String>,
@@ -93,6 +102,7 @@ pub struct Database {
     pub rows: Vec<Row>,
     pub idle_rss_mib: Option<f64>,
     pub peak_rss_mib: Option<f64>,
+    pub seed_peak_rss_mib: Option<f64>,
     pub memory_met: Option<bool>,
 }
 
@@ -141,6 +151,11 @@ fn row(db: &str, scenario: &str, rounds: &[&Round], hello: Option<&Row>, hash: f
         p50_ms: median(&mut p50),
         p99_ms: median(&mut p99),
         cpu_ms_per_request: median(&mut cpu),
+        peak_rss_mib: rounds
+            .iter()
+            .filter_map(|r| r.peak_rss_kib)
+            .max()
+            .map(|kib| kib as f64 / 1024.0),
         failures,
         baseline: None,
         ratio: None,
@@ -227,6 +242,9 @@ pub fn build(
                 rows,
                 idle_rss_mib: idle,
                 peak_rss_mib: peak,
+                seed_peak_rss_mib: reading
+                    .and_then(|m| m.seed_peak_rss_kib)
+                    .map(|kib| kib as f64 / 1024.0),
                 memory_met: idle
                     .zip(peak)
                     .map(|(i, p)| i <= IDLE_RSS_MIB && p <= PEAK_RSS_MIB),
@@ -294,9 +312,9 @@ pub fn markdown(report: &Report) -> String {
     for db in &report.databases {
         out.push_str(&format!("\n### {}\n\n", db.db));
         out.push_str(
-            "| scenario | req/s | p50 ms | p99 ms | CPU ms/req | baseline | ratio | CPU ratio | target | |\n",
+            "| scenario | req/s | p50 ms | p99 ms | CPU ms/req | peak RSS MiB | baseline | ratio | CPU ratio | target | |\n",
         );
-        out.push_str("|---|---:|---:|---:|---:|---|---:|---:|---|---|\n");
+        out.push_str("|---|---:|---:|---:|---:|---:|---|---:|---:|---|---|\n");
         for row in &db.rows {
             let failures = if row.failures > 0 {
                 format!(" ({} failed)", row.failures)
@@ -304,13 +322,15 @@ pub fn markdown(report: &Report) -> String {
                 String::new()
             };
             out.push_str(&format!(
-                "| {} | {:.0}{} | {:.2} | {:.2} | {:.3} | {} | {} | {} | {} | {} |\n",
+                "| {} | {:.0}{} | {:.2} | {:.2} | {:.3} | {} | {} | {} | {} | {} | {} |\n",
                 row.scenario,
                 row.per_second,
                 failures,
                 row.p50_ms,
                 row.p99_ms,
                 row.cpu_ms_per_request,
+                row.peak_rss_mib
+                    .map_or_else(String::new, |mib| format!("{mib:.1}")),
                 row.baseline.as_deref().unwrap_or(""),
                 ratio(row.ratio),
                 ratio(row.cpu_ratio),
@@ -323,6 +343,11 @@ pub fn markdown(report: &Report) -> String {
                 "\nMemory: idle RSS {idle:.1} MiB (target <= {IDLE_RSS_MIB}), peak RSS {peak:.1} MiB (target <= {PEAK_RSS_MIB}): {}\n",
                 yes_no(db.memory_met)
             ));
+            if let Some(seeding) = db.seed_peak_rss_mib {
+                out.push_str(&format!(
+                    "(peak while seeding: {seeding:.1} MiB; each scenario's own peak is in the table)\n"
+                ));
+            }
         }
     }
     out
@@ -339,6 +364,7 @@ mod tests {
             scenario: scenario.to_owned(),
             round: n,
             cpu_ms: completed as f64 / 10.0,
+            peak_rss_kib: Some(40 * 1024 + u64::from(n)),
             wrk: Wrk {
                 requests: completed,
                 completed,
@@ -422,6 +448,26 @@ mod tests {
     }
 
     #[test]
+    fn each_scenario_shows_its_highest_peak_over_the_rounds() {
+        let mut unmeasured = round("sqlite", "registration", 1, 90, 20_000.0);
+        unmeasured.peak_rss_kib = None;
+        let rounds = vec![
+            round("sqlite", "login", 1, 95, 20_000.0),
+            round("sqlite", "login", 2, 95, 20_000.0),
+            unmeasured,
+        ];
+        let report = build(&rounds, &[], hashing(100.0), serde_json::Value::Null);
+        let rows = &report.databases[0].rows;
+        assert_eq!(rows[0].peak_rss_mib, Some((40.0 * 1024.0 + 2.0) / 1024.0));
+        assert_eq!(rows[1].peak_rss_mib, None);
+        let table = markdown(&report);
+        assert!(
+            table.contains("| login | 95 | 10.00 | 20.00 | 0.100 | 40.0 |"),
+            "{table}"
+        );
+    }
+
+    #[test]
     fn failures_miss_the_target_and_show_in_the_table() {
         let mut failing = round("sqlite", "whoami-half-rate", 1, 1000, 1_000.0);
         failing.wrk.unexpected = 3;
@@ -431,6 +477,7 @@ mod tests {
                 db: "sqlite".to_owned(),
                 idle_rss_kib: 20 * 1024,
                 peak_rss_kib: 90 * 1024,
+                seed_peak_rss_kib: Some(30 * 1024),
             }],
             hashing(100.0),
             serde_json::Value::Null,
@@ -456,5 +503,6 @@ mod tests {
             "{table}"
         );
         assert!(table.contains("| fast | 10.00 | 100.0 |"), "{table}");
+        assert!(table.contains("peak while seeding: 30.0 MiB"), "{table}");
     }
 }

@@ -23,6 +23,9 @@ pub enum ConnectError {
     /// The engine is right but the database cannot be reached or opened.
     #[error("cannot connect to the database at {dsn}: {reason}")]
     Unreachable { dsn: String, reason: String },
+    /// A pool parameter of the DSN has a value that is not a positive number.
+    #[error("the dsn parameter `{0}` must be a whole number from 1 to 1000")]
+    PoolSize(String),
     /// Applying or reading migrations failed.
     #[error("database migration failed: {0}")]
     Migration(String),
@@ -46,6 +49,7 @@ impl Database {
     /// connection, gone when the process ends).
     pub async fn connect(dsn: &str) -> Result<Self, ConnectError> {
         let (kind, url) = classify(dsn)?;
+        let (url, max_conns) = take_max_conns(&url)?;
         let mut options = ConnectOptions::new(url.clone());
         options
             .sqlx_logging(false)
@@ -59,7 +63,7 @@ impl Database {
                 let connections = if url.contains(":memory:") {
                     1
                 } else {
-                    u32::try_from((2 * cores).clamp(4, 8)).unwrap_or(8)
+                    max_conns.unwrap_or_else(|| u32::try_from((2 * cores).clamp(4, 8)).unwrap_or(8))
                 };
                 options
                     .max_connections(connections)
@@ -71,7 +75,9 @@ impl Database {
                     });
             }
             DatabaseKind::Postgres => {
-                options.max_connections(16).min_connections(0);
+                options
+                    .max_connections(max_conns.unwrap_or(16))
+                    .min_connections(0);
             }
         }
         if kind == DatabaseKind::Postgres {
@@ -142,6 +148,35 @@ fn classify(dsn: &str) -> Result<(DatabaseKind, String), ConnectError> {
         return Ok((DatabaseKind::Postgres, dsn.to_owned()));
     }
     Err(ConnectError::Unsupported(redact(dsn)))
+}
+
+/// Removes the `max_conns` parameter (the pool's size, named as in Kratos' DSNs) from the
+/// query of `url`, which the drivers would refuse.
+fn take_max_conns(url: &str) -> Result<(String, Option<u32>), ConnectError> {
+    let Some((base, query)) = url.split_once('?') else {
+        return Ok((url.to_owned(), None));
+    };
+    let mut max_conns = None;
+    let mut kept = Vec::new();
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        match pair.split_once('=') {
+            Some(("max_conns", value)) => {
+                let size = value
+                    .parse::<u32>()
+                    .ok()
+                    .filter(|n| (1..=1000).contains(n))
+                    .ok_or_else(|| ConnectError::PoolSize("max_conns".to_owned()))?;
+                max_conns = Some(size);
+            }
+            _ => kept.push(pair),
+        }
+    }
+    let url = if kept.is_empty() {
+        base.to_owned()
+    } else {
+        format!("{base}?{}", kept.join("&"))
+    };
+    Ok((url, max_conns))
 }
 
 /// The DSN with any password replaced, fit for logs and error messages.
@@ -220,6 +255,32 @@ mod tests {
             classify("nonsense"),
             Err(ConnectError::Unsupported(_))
         ));
+    }
+
+    #[test]
+    fn max_conns_sizes_the_pool_and_leaves_the_other_parameters() {
+        assert_eq!(
+            take_max_conns("sqlite://x.db?mode=rwc&max_conns=2").unwrap(),
+            ("sqlite://x.db?mode=rwc".to_owned(), Some(2))
+        );
+        assert_eq!(
+            take_max_conns("postgres://u@h/d?max_conns=40&sslmode=require").unwrap(),
+            ("postgres://u@h/d?sslmode=require".to_owned(), Some(40))
+        );
+        assert_eq!(
+            take_max_conns("postgres://u@h/d?max_conns=3").unwrap(),
+            ("postgres://u@h/d".to_owned(), Some(3))
+        );
+        assert_eq!(
+            take_max_conns("sqlite://x.db?mode=rwc").unwrap(),
+            ("sqlite://x.db?mode=rwc".to_owned(), None)
+        );
+        for bad in ["0", "-1", "many", "", "1001"] {
+            assert!(matches!(
+                take_max_conns(&format!("sqlite://x.db?max_conns={bad}")),
+                Err(ConnectError::PoolSize(_))
+            ));
+        }
     }
 
     #[test]

@@ -5,6 +5,7 @@
 use crate::Store;
 use crate::entity::courier_messages;
 use crate::row::storage_error;
+use crate::unique;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use clavis_core::StorageError;
@@ -213,8 +214,7 @@ impl MessageStore for Store {
     }
 
     async fn get_message(&self, id: Uuid) -> Result<Option<CourierMessage>, StorageError> {
-        courier_messages::Entity::find_by_id(id)
-            .one(&self.db)
+        unique::row(courier_messages::Entity::find_by_id(id), &self.db)
             .await
             .map_err(storage_error)?
             .map(message_from_row)

@@ -4,6 +4,7 @@
 use crate::Store;
 use crate::entity::{client_grants, device_authorizations};
 use crate::row::storage_error;
+use crate::unique;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use clavis_core::StorageError;
@@ -65,13 +66,14 @@ impl Store {
         column: device_authorizations::Column,
         digest: &TokenDigest,
     ) -> Result<Option<DeviceAuthorization>, StorageError> {
-        device_authorizations::Entity::find()
-            .filter(column.eq(digest.as_str()))
-            .one(&self.db)
-            .await
-            .map_err(storage_error)?
-            .map(authorization_from_row)
-            .transpose()
+        unique::row(
+            device_authorizations::Entity::find().filter(column.eq(digest.as_str())),
+            &self.db,
+        )
+        .await
+        .map_err(storage_error)?
+        .map(authorization_from_row)
+        .transpose()
     }
 }
 
@@ -187,13 +189,15 @@ impl GrantStore for Store {
         &self,
         digest: &TokenDigest,
     ) -> Result<Option<ClientGrant>, StorageError> {
-        client_grants::Entity::find()
-            .filter(client_grants::Column::SecretDigest.eq(digest.as_str()))
-            .one(&self.db)
-            .await
-            .map_err(storage_error)?
-            .map(grant_from_row)
-            .transpose()
+        unique::row(
+            client_grants::Entity::find()
+                .filter(client_grants::Column::SecretDigest.eq(digest.as_str())),
+            &self.db,
+        )
+        .await
+        .map_err(storage_error)?
+        .map(grant_from_row)
+        .transpose()
     }
 
     async fn list_grants(&self, identity: IdentityId) -> Result<Vec<ClientGrant>, StorageError> {

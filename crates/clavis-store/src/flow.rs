@@ -4,6 +4,7 @@
 use crate::Store;
 use crate::entity::selfservice_flows;
 use crate::row::storage_error;
+use crate::unique;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use clavis_core::StorageError;
@@ -98,12 +99,14 @@ impl FlowStore for Store {
     }
 
     async fn get_flow(&self, id: FlowId) -> Result<Option<Flow>, StorageError> {
-        selfservice_flows::Entity::find_by_id(id.as_uuid())
-            .one(&self.db)
-            .await
-            .map_err(storage_error)?
-            .map(flow_from_row)
-            .transpose()
+        unique::row(
+            selfservice_flows::Entity::find_by_id(id.as_uuid()),
+            &self.db,
+        )
+        .await
+        .map_err(storage_error)?
+        .map(flow_from_row)
+        .transpose()
     }
 
     async fn update_flow(&self, flow: &Flow) -> Result<bool, StorageError> {

@@ -4,6 +4,7 @@
 use crate::Store;
 use crate::entity::{selfservice_errors, session_token_exchanges};
 use crate::row::storage_error;
+use crate::unique;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use clavis_core::StorageError;
@@ -32,16 +33,17 @@ impl FlowErrorStore for Store {
     }
 
     async fn get_flow_error(&self, id: Uuid) -> Result<Option<FlowError>, StorageError> {
-        Ok(selfservice_errors::Entity::find_by_id(id)
-            .one(&self.db)
-            .await
-            .map_err(storage_error)?
-            .map(|row| FlowError {
-                id: row.id,
-                error: row.error,
-                created_at: row.created_at,
-                updated_at: row.updated_at,
-            }))
+        Ok(
+            unique::row(selfservice_errors::Entity::find_by_id(id), &self.db)
+                .await
+                .map_err(storage_error)?
+                .map(|row| FlowError {
+                    id: row.id,
+                    error: row.error,
+                    created_at: row.created_at,
+                    updated_at: row.updated_at,
+                }),
+        )
     }
 }
 

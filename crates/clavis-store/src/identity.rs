@@ -356,23 +356,24 @@ impl IdentifierLookup for Store {
         kind: CredentialKind,
         identifier: &str,
     ) -> Result<Option<Identity>, StorageError> {
-        let Some(row) = identity_credential_identifiers::Entity::find()
-            .filter(identity_credential_identifiers::Column::Kind.eq(kind.as_str()))
-            .filter(identity_credential_identifiers::Column::Identifier.eq(identifier))
-            .one(&self.db)
+        // One statement from the identifier to the identity row; its children follow.
+        let credential = Query::select()
+            .column(identity_credential_identifiers::Column::CredentialId)
+            .from(identity_credential_identifiers::Entity)
+            .and_where(identity_credential_identifiers::Column::Kind.eq(kind.as_str()))
+            .and_where(identity_credential_identifiers::Column::Identifier.eq(identifier))
+            .to_owned();
+        let owner = Query::select()
+            .column(identity_credentials::Column::IdentityId)
+            .from(identity_credentials::Entity)
+            .and_where(identity_credentials::Column::Id.in_subquery(credential))
+            .to_owned();
+        let rows = identities::Entity::find()
+            .filter(identities::Column::Id.in_subquery(owner))
+            .all(&self.db)
             .await
-            .map_err(storage_error)?
-        else {
-            return Ok(None);
-        };
-        let Some(credential) = identity_credentials::Entity::find_by_id(row.credential_id)
-            .one(&self.db)
-            .await
-            .map_err(storage_error)?
-        else {
-            return Ok(None);
-        };
-        self.get_identity(IdentityId(credential.identity_id)).await
+            .map_err(storage_error)?;
+        Ok(self.hydrate(rows).await?.pop())
     }
 }
 

@@ -19,6 +19,7 @@ mod row;
 mod session;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
+mod unique;
 mod uses;
 
 pub use connect::{ConnectError, Database, DatabaseKind, MigrationStatus};

@@ -3,6 +3,7 @@
 use crate::Store;
 use crate::entity::{session_devices, sessions};
 use crate::row::{session_from_rows, storage_error};
+use crate::unique;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use clavis_core::StorageError;
@@ -25,11 +26,12 @@ impl Store {
         column: sessions::Column,
         digest: &TokenDigest,
     ) -> Result<Option<Session>, StorageError> {
-        let row = sessions::Entity::find()
-            .filter(column.eq(digest.as_str()))
-            .one(&self.db)
-            .await
-            .map_err(storage_error)?;
+        let row = unique::row(
+            sessions::Entity::find().filter(column.eq(digest.as_str())),
+            &self.db,
+        )
+        .await
+        .map_err(storage_error)?;
         match row {
             Some(row) => Ok(self.with_devices(vec![row]).await?.pop()),
             None => Ok(None),

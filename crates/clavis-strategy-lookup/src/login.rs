@@ -71,7 +71,7 @@ impl LoginMethod for LookupSecretMethod {
             return Ok(refused(message::lookup_secret_used()));
         }
         Ok(Outcome::Authenticated {
-            identity: identity.id,
+            identity: Box::new(identity.clone()),
             aal: Aal::Aal2,
             provider: None,
             upgrade: None,

@@ -100,7 +100,7 @@ impl LoginMethod for PasswordMethod {
                     _ => None,
                 };
                 Ok(Outcome::Authenticated {
-                    identity: identity.id,
+                    identity: Box::new(identity),
                     aal: Aal::Aal1,
                     provider: None,
                     upgrade,

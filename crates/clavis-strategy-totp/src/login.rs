@@ -62,7 +62,7 @@ impl LoginMethod for TotpMethod {
         let seed = self.open_seed(&sealed_secret, identity)?;
         if self.accept(identity, &seed, &generation, &code).await? {
             Ok(Outcome::Authenticated {
-                identity: identity.id,
+                identity: Box::new(identity.clone()),
                 aal: Aal::Aal2,
                 provider: None,
                 upgrade: None,

@@ -222,16 +222,11 @@ impl LoginEngine {
                 upgrade,
             } => {
                 if let Some(current) = &session
-                    && current.identity.id != identity
+                    && current.identity.id != identity.id
                 {
                     return Err(CoreError::IdentityMismatch);
                 }
-                let mut identity = self.identities.get(identity).await.map_err(|e| match e {
-                    CoreError::IdentityNotFound => {
-                        CoreError::Internal("the authenticated identity vanished".to_owned())
-                    }
-                    other => other,
-                })?;
+                let mut identity = *identity;
                 let payload = self
                     .hooks
                     .has_web_hooks(method.id())

@@ -56,9 +56,11 @@ pub enum Outcome {
         messages: Vec<FieldMessage>,
     },
     /// A login (or step-up) succeeded for this identity with a factor of this level; the engine
-    /// records it as an authentication method stamped with its clock.
+    /// records it as an authentication method stamped with its clock. The identity is the one
+    /// the method checked the factor against (read for this submission, or the session's), so
+    /// the engine does not read it again.
     Authenticated {
-        identity: IdentityId,
+        identity: Box<Identity>,
         aal: Aal,
         provider: Option<String>,
         /// Credentials to rewrite on the way (a password hash upgraded to the current

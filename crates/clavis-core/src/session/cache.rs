@@ -10,12 +10,17 @@
 //! identity's entries at once; a change made on another replica is seen here after at most
 //! `ttl`. The cache never holds more than `capacity` entries: when full, stale entries go
 //! first, and if none is stale, all of them.
+//!
+//! A read from storage that began before something was forgotten is not remembered when it
+//! ends ([`ReadTicket`]): otherwise a check racing a logout could put the session back for a
+//! whole `ttl` after the logout.
 
 use super::Authenticated;
 use crate::secret::TokenDigest;
 use chrono::{DateTime, TimeDelta, Utc};
 use clavis_types::{IdentityId, SessionId};
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 /// How long entries are trusted and how many are kept.
@@ -79,7 +84,14 @@ pub struct SessionCache {
 struct Inner {
     settings: SessionCacheSettings,
     entries: Mutex<HashMap<TokenDigest, Entry>>,
+    /// Counts forgets; changed and compared only while `entries` is locked.
+    forgets: AtomicU64,
 }
+
+/// Taken before a read from storage whose result goes into the cache: the result is only
+/// remembered if nothing was forgotten since.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReadTicket(u64);
 
 /// How long the entry for `token` is trusted: between half the `ttl` and all of it, spread by
 /// the token's digest. Tokens first checked together (a burst of logins, a restart) then expire
@@ -105,6 +117,7 @@ impl SessionCache {
             inner: Some(Arc::new(Inner {
                 settings,
                 entries: Mutex::new(HashMap::new()),
+                forgets: AtomicU64::new(0),
             })),
         }
     }
@@ -127,13 +140,32 @@ impl SessionCache {
         entry.is_fresh(now).then(|| entry.caller.clone())
     }
 
-    /// Remembers `caller`, read from storage at `now`, under `token`.
-    pub fn put(&self, token: TokenDigest, caller: Arc<Remembered>, now: DateTime<Utc>) {
+    /// The ticket for a read from storage that begins now.
+    pub fn ticket(&self) -> ReadTicket {
+        ReadTicket(
+            self.inner
+                .as_ref()
+                .map_or(0, |inner| inner.forgets.load(Ordering::SeqCst)),
+        )
+    }
+
+    /// Remembers `caller`, read from storage at `now`, under `token`, unless something was
+    /// forgotten after `ticket` was taken (the read may predate that change).
+    pub fn put(
+        &self,
+        token: TokenDigest,
+        caller: Arc<Remembered>,
+        now: DateTime<Utc>,
+        ticket: ReadTicket,
+    ) {
         let Some(inner) = &self.inner else {
             return;
         };
         let trusted_until = now + trust_for(&token, inner.settings.ttl);
         let mut entries = Self::entries(inner);
+        if inner.forgets.load(Ordering::SeqCst) != ticket.0 {
+            return;
+        }
         if entries.len() >= inner.settings.capacity && !entries.contains_key(&token) {
             entries.retain(|_, e| e.is_fresh(now));
             if entries.len() >= inner.settings.capacity {
@@ -153,14 +185,18 @@ impl SessionCache {
     /// Forgets every entry of `identity` (after anything about it or its sessions changed).
     pub fn forget_identity(&self, identity: IdentityId) {
         if let Some(inner) = &self.inner {
-            Self::entries(inner).retain(|_, e| e.caller.caller.identity.id != identity);
+            let mut entries = Self::entries(inner);
+            inner.forgets.fetch_add(1, Ordering::SeqCst);
+            entries.retain(|_, e| e.caller.caller.identity.id != identity);
         }
     }
 
     /// Forgets the entries of one session (changed by id, its identity unknown).
     pub fn forget_session(&self, session: SessionId) {
         if let Some(inner) = &self.inner {
-            Self::entries(inner).retain(|_, e| e.caller.caller.session.id != session);
+            let mut entries = Self::entries(inner);
+            inner.forgets.fetch_add(1, Ordering::SeqCst);
+            entries.retain(|_, e| e.caller.caller.session.id != session);
         }
     }
 
@@ -251,7 +287,12 @@ mod tests {
     fn entries_are_trusted_for_half_the_ttl_at_least_and_the_ttl_at_most() {
         let cache = cache(10);
         let who = caller(Uuid::from_u128(1), Uuid::from_u128(10));
-        cache.put(digest(1), Arc::new(Remembered::new(who.clone())), at(0));
+        cache.put(
+            digest(1),
+            Arc::new(Remembered::new(who.clone())),
+            at(0),
+            cache.ticket(),
+        );
         assert_eq!(who_is(&cache, 1, at(2)), Some(who));
         assert_eq!(who_is(&cache, 1, at(5)), None);
         assert_eq!(who_is(&cache, 1, at(-1)), None, "a clock set back");
@@ -275,7 +316,12 @@ mod tests {
     fn a_rendering_is_made_once_per_entry_and_forgotten_with_it() {
         let cache = cache(10);
         let alice = Uuid::from_u128(1);
-        cache.put(digest(1), remembered(alice, Uuid::from_u128(10)), at(0));
+        cache.put(
+            digest(1),
+            remembered(alice, Uuid::from_u128(10)),
+            at(0),
+            cache.ticket(),
+        );
         let renders = std::cell::Cell::new(0);
         let render = |who: &Authenticated| {
             renders.set(renders.get() + 1);
@@ -296,7 +342,12 @@ mod tests {
             "a made rendering is not made again"
         );
         cache.forget_identity(IdentityId(alice));
-        cache.put(digest(1), remembered(alice, Uuid::from_u128(10)), at(2));
+        cache.put(
+            digest(1),
+            remembered(alice, Uuid::from_u128(10)),
+            at(2),
+            cache.ticket(),
+        );
         cache
             .get(&digest(1), at(2))
             .unwrap()
@@ -309,9 +360,24 @@ mod tests {
     fn forgetting_an_identity_or_a_session_drops_only_its_entries() {
         let cache = cache(10);
         let (alice, bob) = (Uuid::from_u128(1), Uuid::from_u128(2));
-        cache.put(digest(1), remembered(alice, Uuid::from_u128(10)), at(0));
-        cache.put(digest(2), remembered(alice, Uuid::from_u128(11)), at(0));
-        cache.put(digest(3), remembered(bob, Uuid::from_u128(12)), at(0));
+        cache.put(
+            digest(1),
+            remembered(alice, Uuid::from_u128(10)),
+            at(0),
+            cache.ticket(),
+        );
+        cache.put(
+            digest(2),
+            remembered(alice, Uuid::from_u128(11)),
+            at(0),
+            cache.ticket(),
+        );
+        cache.put(
+            digest(3),
+            remembered(bob, Uuid::from_u128(12)),
+            at(0),
+            cache.ticket(),
+        );
         cache.forget_session(SessionId(Uuid::from_u128(11)));
         assert!(cache.get(&digest(2), at(1)).is_none());
         assert!(cache.get(&digest(1), at(1)).is_some());
@@ -325,13 +391,13 @@ mod tests {
     fn a_full_cache_drops_stale_entries_first_then_everything() {
         let cache = cache(2);
         let who = remembered(Uuid::from_u128(1), Uuid::from_u128(10));
-        cache.put(digest(1), who.clone(), at(0));
-        cache.put(digest(2), who.clone(), at(4));
-        cache.put(digest(3), who.clone(), at(6));
+        cache.put(digest(1), who.clone(), at(0), cache.ticket());
+        cache.put(digest(2), who.clone(), at(4), cache.ticket());
+        cache.put(digest(3), who.clone(), at(6), cache.ticket());
         assert!(cache.get(&digest(1), at(6)).is_none(), "stale, dropped");
         assert!(cache.get(&digest(2), at(6)).is_some());
         assert!(cache.get(&digest(3), at(6)).is_some());
-        cache.put(digest(4), who, at(6));
+        cache.put(digest(4), who, at(6), cache.ticket());
         assert_eq!(
             cache.len(),
             1,
@@ -355,9 +421,48 @@ mod tests {
                 digest(1),
                 remembered(Uuid::from_u128(1), Uuid::from_u128(2)),
                 at(0),
+                cache.ticket(),
             );
             assert!(cache.get(&digest(1), at(0)).is_none());
             assert!(cache.is_empty());
         }
+    }
+
+    #[test]
+    fn a_read_that_began_before_a_forget_is_not_remembered() {
+        let cache = cache(10);
+        let alice = Uuid::from_u128(1);
+        let before_logout = cache.ticket();
+        cache.forget_identity(IdentityId(alice));
+        cache.put(
+            digest(1),
+            remembered(alice, Uuid::from_u128(10)),
+            at(0),
+            before_logout,
+        );
+        assert!(
+            cache.get(&digest(1), at(1)).is_none(),
+            "read before the logout"
+        );
+        let before_revoke = cache.ticket();
+        cache.forget_session(SessionId(Uuid::from_u128(99)));
+        cache.put(
+            digest(1),
+            remembered(alice, Uuid::from_u128(10)),
+            at(0),
+            before_revoke,
+        );
+        assert!(
+            cache.get(&digest(1), at(1)).is_none(),
+            "read before a revocation"
+        );
+        let after = cache.ticket();
+        cache.put(
+            digest(1),
+            remembered(alice, Uuid::from_u128(10)),
+            at(0),
+            after,
+        );
+        assert!(cache.get(&digest(1), at(1)).is_some(), "read after both");
     }
 }

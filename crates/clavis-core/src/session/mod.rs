@@ -376,6 +376,7 @@ impl SessionService {
                 Err(CoreError::NoActiveSession)
             };
         }
+        let ticket = self.cache.ticket();
         let session = self
             .sessions
             .find_session_by_token(&digest)
@@ -390,7 +391,7 @@ impl SessionService {
             identity,
             client: None,
         }));
-        self.cache.put(digest, caller.clone(), now);
+        self.cache.put(digest, caller.clone(), now, ticket);
         Ok(caller)
     }
 

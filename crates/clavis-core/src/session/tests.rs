@@ -31,6 +31,9 @@ struct Memory {
     identities: Mutex<HashMap<IdentityId, Identity>>,
     sessions: Mutex<Vec<(Session, TokenDigest)>>,
     logout: Mutex<HashMap<TokenDigest, SessionId>>,
+    /// Runs once, inside the next session read, after the row was read: what another request
+    /// does meanwhile.
+    during_read: Mutex<Option<Box<dyn FnOnce() + Send>>>,
 }
 
 #[async_trait]
@@ -67,13 +70,18 @@ impl SessionStore for Memory {
         &self,
         token: &TokenDigest,
     ) -> Result<Option<Session>, StorageError> {
-        Ok(self
+        let found = self
             .sessions
             .lock()
             .unwrap()
             .iter()
             .find(|(_, t)| t == token)
-            .map(|(s, _)| s.clone()))
+            .map(|(s, _)| s.clone());
+        let meanwhile = self.during_read.lock().unwrap().take();
+        if let Some(meanwhile) = meanwhile {
+            meanwhile();
+        }
+        Ok(found)
     }
     async fn list_active_sessions(
         &self,
@@ -527,4 +535,31 @@ async fn changes_made_through_this_node_are_seen_at_once() {
     assert_eq!(stepped.aal, Aal::Aal2);
     let who = f.sessions.authenticate(&current_token).await.unwrap();
     assert_eq!(who.session.aal, Aal::Aal2);
+}
+
+#[tokio::test]
+async fn a_check_racing_a_logout_does_not_put_the_session_back_in_the_cache() {
+    let (f, cache) = cached();
+    let identity = alice(&f).await;
+    let (_, token) = f
+        .sessions
+        .issue(&identity, password_at(f.clock.now()), DeviceInfo::default())
+        .await
+        .unwrap();
+    // The session is read; before the check remembers it, a logout on this node forgets the
+    // identity's entries (the logout's write came after the read).
+    let forgetting = cache.clone();
+    let id = identity.id;
+    *f.memory.during_read.lock().unwrap() = Some(Box::new(move || forgetting.forget_identity(id)));
+    assert!(
+        f.sessions.authenticate(&token).await.is_ok(),
+        "valid when read"
+    );
+    assert_eq!(
+        cache.len(),
+        0,
+        "the read predates the logout: not remembered"
+    );
+    f.sessions.authenticate(&token).await.unwrap();
+    assert_eq!(cache.len(), 1, "a later read is remembered");
 }
