@@ -215,6 +215,17 @@ fn fixture() -> Fixture {
     }
 }
 
+/// Alice with a fresh password session: her identity, the session and its token.
+async fn alice_signed_in(f: &Fixture) -> (Identity, Session, BearerToken) {
+    let identity = alice(f).await;
+    let (session, token) = f
+        .sessions
+        .issue(&identity, password_at(f.clock.now()), DeviceInfo::default())
+        .await
+        .unwrap();
+    (identity, session, token)
+}
+
 async fn alice(f: &Fixture) -> Identity {
     f.identities
         .create(NewIdentity {
@@ -243,12 +254,7 @@ fn password_at(at: DateTime<Utc>) -> Vec<AuthenticationMethod> {
 #[tokio::test]
 async fn issue_stores_only_the_digest_and_authenticates_the_token() {
     let f = fixture();
-    let identity = alice(&f).await;
-    let (session, token) = f
-        .sessions
-        .issue(&identity, password_at(f.clock.now()), DeviceInfo::default())
-        .await
-        .unwrap();
+    let (identity, session, token) = alice_signed_in(&f).await;
     assert!(token.expose().starts_with(SESSION_TOKEN_PREFIX));
     assert_eq!(token.expose().len(), SESSION_TOKEN_PREFIX.len() + 32);
     let stored = f.memory.sessions.lock().unwrap()[0].1.clone();
@@ -264,12 +270,7 @@ async fn issue_stores_only_the_digest_and_authenticates_the_token() {
 #[tokio::test]
 async fn expired_session_is_refused() {
     let f = fixture();
-    let identity = alice(&f).await;
-    let (_, token) = f
-        .sessions
-        .issue(&identity, password_at(f.clock.now()), DeviceInfo::default())
-        .await
-        .unwrap();
+    let (_, _, token) = alice_signed_in(&f).await;
     f.clock
         .advance(TimeDelta::hours(24) - TimeDelta::seconds(1));
     assert!(f.sessions.authenticate(&token).await.is_ok());
@@ -283,12 +284,7 @@ async fn expired_session_is_refused() {
 #[tokio::test]
 async fn unknown_token_and_inactive_identity_are_refused() {
     let f = fixture();
-    let identity = alice(&f).await;
-    let (_, token) = f
-        .sessions
-        .issue(&identity, password_at(f.clock.now()), DeviceInfo::default())
-        .await
-        .unwrap();
+    let (identity, _, token) = alice_signed_in(&f).await;
     assert!(matches!(
         f.sessions
             .authenticate(&BearerToken::new("clv_st_unknown"))
@@ -426,12 +422,7 @@ fn cached() -> (Fixture, cache::SessionCache) {
 #[tokio::test]
 async fn cached_sessions_skip_storage_for_the_ttl_then_read_it_again() {
     let (f, cache) = cached();
-    let identity = alice(&f).await;
-    let (_, token) = f
-        .sessions
-        .issue(&identity, password_at(f.clock.now()), DeviceInfo::default())
-        .await
-        .unwrap();
+    let (identity, _, token) = alice_signed_in(&f).await;
     f.sessions.authenticate(&token).await.unwrap();
     assert_eq!(cache.len(), 1);
     // A change made behind this node's back (another replica) is not seen within half the
@@ -456,12 +447,7 @@ async fn cached_sessions_skip_storage_for_the_ttl_then_read_it_again() {
 #[tokio::test]
 async fn cached_sessions_still_expire_on_time() {
     let (f, _) = cached();
-    let identity = alice(&f).await;
-    let (_, token) = f
-        .sessions
-        .issue(&identity, password_at(f.clock.now()), DeviceInfo::default())
-        .await
-        .unwrap();
+    let (_, _, token) = alice_signed_in(&f).await;
     f.clock
         .advance(TimeDelta::hours(24) - TimeDelta::seconds(2));
     f.sessions.authenticate(&token).await.unwrap();
@@ -540,12 +526,7 @@ async fn changes_made_through_this_node_are_seen_at_once() {
 #[tokio::test]
 async fn a_check_racing_a_logout_does_not_put_the_session_back_in_the_cache() {
     let (f, cache) = cached();
-    let identity = alice(&f).await;
-    let (_, token) = f
-        .sessions
-        .issue(&identity, password_at(f.clock.now()), DeviceInfo::default())
-        .await
-        .unwrap();
+    let (identity, _, token) = alice_signed_in(&f).await;
     // The session is read; before the check remembers it, a logout on this node forgets the
     // identity's entries (the logout's write came after the read).
     let forgetting = cache.clone();
