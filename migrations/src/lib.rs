@@ -17,6 +17,7 @@ mod m20261122_000007_device_authorizations_grants;
 mod m20261122_000008_grant_assurance_rate_limits;
 mod m20261122_000009_identity_child_indexes;
 mod m20261122_000010_courier_messages;
+mod m20261123_000011_flow_ui_text;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000008_grant_assurance_rate_limits::Migration),
             Box::new(m20261122_000009_identity_child_indexes::Migration),
             Box::new(m20261122_000010_courier_messages::Migration),
+            Box::new(m20261123_000011_flow_ui_text::Migration),
         ]
     }
 }

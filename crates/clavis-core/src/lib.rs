@@ -3,9 +3,11 @@
 //!
 //! This crate knows no framework: no HTTP, no SQL, no templates. Storage is reached only through
 //! the repository traits declared next to the code that consumes them (`identity::IdentityStore`,
-//! `session::SessionStore`), time only through [`Clock`], randomness only through [`Rng`], so
-//! every rule here can be tested with in-memory fakes and a fake clock.
+//! `session::SessionStore`), time only through [`Clock`], randomness only through [`Rng`], work
+//! that outlives a request only through [`Background`], so every rule here can be tested with
+//! in-memory fakes and a fake clock.
 
+pub mod background;
 pub mod cipher;
 pub mod clock;
 pub mod cookie;
@@ -23,6 +25,7 @@ pub mod secret;
 pub mod session;
 pub mod storage;
 
+pub use background::Background;
 pub use clock::{Clock, SystemClock};
 pub use error::CoreError;
 pub use random::{OsRng, Rng};

@@ -126,39 +126,39 @@ pub fn client_app(
 }
 
 /// A login flow as `loginFlow`.
-pub fn login_flow(flow: &clavis_core::flow::Flow) -> clavis_types::flow::LoginFlow {
+pub fn login_flow(flow: clavis_core::flow::Flow) -> clavis_types::flow::LoginFlow {
     clavis_types::flow::LoginFlow {
         id: flow.id.as_uuid(),
         flow_type: flow.flow_type,
         expires_at: flow.expires_at,
         issued_at: flow.issued_at,
-        request_url: flow.request_url.clone(),
-        return_to: flow.return_to.clone(),
-        active: flow.active.clone(),
-        ui: flow.ui.clone(),
+        request_url: flow.request_url,
+        return_to: flow.return_to,
+        active: flow.active,
+        ui: flow.ui,
         created_at: flow.issued_at,
         updated_at: flow.updated_at,
         refresh: flow.refresh,
         requested_aal: flow.requested_aal,
         state: flow.state.as_str().to_owned(),
-        transient_payload: flow.transient_payload.clone(),
+        transient_payload: flow.transient_payload,
         session_token_exchange_code: None,
     }
 }
 
 /// A registration flow as `registrationFlow`.
-pub fn registration_flow(flow: &clavis_core::flow::Flow) -> clavis_types::flow::RegistrationFlow {
+pub fn registration_flow(flow: clavis_core::flow::Flow) -> clavis_types::flow::RegistrationFlow {
     clavis_types::flow::RegistrationFlow {
         id: flow.id.as_uuid(),
         flow_type: flow.flow_type,
         expires_at: flow.expires_at,
         issued_at: flow.issued_at,
-        request_url: flow.request_url.clone(),
-        return_to: flow.return_to.clone(),
-        active: flow.active.clone(),
-        ui: flow.ui.clone(),
+        request_url: flow.request_url,
+        return_to: flow.return_to,
+        active: flow.active,
+        ui: flow.ui,
         state: flow.state.as_str().to_owned(),
-        transient_payload: flow.transient_payload.clone(),
+        transient_payload: flow.transient_payload,
         session_token_exchange_code: None,
     }
 }

@@ -1,6 +1,7 @@
 //! Building and starting a server from a configuration.
 
 use crate::config::{Config, ConfigError, SameSite, SchemaSourceError, load_schema_documents};
+use clavis_core::background::{Background, Task};
 use clavis_core::cipher::Cipher;
 use clavis_core::cookie::CookieSigner;
 use clavis_core::courier::Courier;
@@ -43,6 +44,15 @@ use url::Url;
 
 /// The version every listener reports.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// The domain's background work (session cache refreshes), run on the server's runtime.
+struct TokioBackground(tokio::runtime::Handle);
+
+impl Background for TokioBackground {
+    fn spawn(&self, task: Task) {
+        drop(self.0.spawn(task));
+    }
+}
 
 /// Time and randomness for the server; tests inject a fake clock.
 #[derive(Clone)]
@@ -210,7 +220,10 @@ pub async fn start(config: Config, runtime: Runtime) -> Result<Running, StartErr
         },
     )
     .with_client_grants(grants.clone())
-    .with_cache(session_cache.clone());
+    .with_cache(
+        session_cache.clone(),
+        Arc::new(TokioBackground(tokio::runtime::Handle::current())),
+    );
     let ui = ui_urls(&config, &public_base_url)?;
     let flow_settings = |lifespan: chrono::TimeDelta| FlowSettings {
         public_base_url: public_base_url.to_string(),

@@ -65,8 +65,11 @@ impl Database {
                 } else {
                     max_conns.unwrap_or_else(|| u32::try_from((2 * cores).clamp(4, 8)).unwrap_or(8))
                 };
+                // A connection to a file in this process cannot go away, so it is never pinged
+                // before use (a ping is a round trip to the connection's worker thread).
                 options
                     .max_connections(connections)
+                    .test_before_acquire(false)
                     .map_sqlx_sqlite_opts(|o| {
                         o.journal_mode(SqliteJournalMode::Wal)
                             .synchronous(SqliteSynchronous::Normal)
@@ -75,9 +78,12 @@ impl Database {
                     });
             }
             DatabaseKind::Postgres => {
+                // Only a connection that sat idle long enough for a server, proxy or firewall to
+                // have dropped it is pinged before use; a busy one goes straight to work.
                 options
                     .max_connections(max_conns.unwrap_or(16))
-                    .min_connections(0);
+                    .min_connections(0)
+                    .test_before_acquire_if_idle_for(Duration::from_secs(30));
             }
         }
         if kind == DatabaseKind::Postgres {

@@ -47,7 +47,7 @@ fn flow_from_row(row: selfservice_flows::Model) -> Result<Flow, StorageError> {
         requested_aal: Aal::parse(&row.requested_aal)
             .ok_or_else(|| corrupt("assurance level", &row.requested_aal))?,
         refresh: row.refresh,
-        ui: serde_json::from_value(row.ui)
+        ui: serde_json::from_str(&row.ui)
             .map_err(|e| StorageError::Corrupt(format!("flow ui: {e}")))?,
         active: row.active_method,
         strategy_state: serde_json::from_value(row.strategy_state)
@@ -64,6 +64,11 @@ fn json<T: serde::Serialize>(value: &T) -> Result<serde_json::Value, StorageErro
     serde_json::to_value(value).map_err(|e| StorageError::Corrupt(e.to_string()))
 }
 
+/// A flow's UI as the JSON text its column keeps (serialised straight from the typed nodes).
+fn ui_text(flow: &Flow) -> Result<String, StorageError> {
+    serde_json::to_string(&flow.ui).map_err(|e| StorageError::Corrupt(e.to_string()))
+}
+
 #[async_trait]
 impl FlowStore for Store {
     async fn insert_flow(&self, flow: &Flow) -> Result<(), StorageError> {
@@ -78,7 +83,7 @@ impl FlowStore for Store {
             return_to: Set(flow.return_to.clone()),
             requested_aal: Set(flow.requested_aal.as_str().to_owned()),
             refresh: Set(flow.refresh),
-            ui: Set(json(&flow.ui)?),
+            ui: Set(ui_text(flow)?),
             strategy_state: Set(json(&flow.strategy_state)?),
             csrf_token_digest: Set(flow.csrf_token_digest.clone()),
             transient_payload: Set(flow.transient_payload.clone()),
@@ -111,7 +116,7 @@ impl FlowStore for Store {
 
     async fn update_flow(&self, flow: &Flow) -> Result<bool, StorageError> {
         let result = selfservice_flows::Entity::update_many()
-            .col_expr(selfservice_flows::Column::Ui, Expr::value(json(&flow.ui)?))
+            .col_expr(selfservice_flows::Column::Ui, Expr::value(ui_text(flow)?))
             .col_expr(
                 selfservice_flows::Column::StrategyState,
                 Expr::value(json(&flow.strategy_state)?),

@@ -62,7 +62,9 @@ fn seeds(engine: Engine) -> Vec<(&'static str, Vec<String>)> {
                 ),
                 format!(
                     "INSERT INTO selfservice_flows (id, kind, flow_type, state, identity_id, session_id, request_url, return_to, requested_aal, refresh, ui, strategy_state, csrf_token_digest, transient_payload, issued_at, expires_at, created_at, updated_at) \
-                 VALUES ({}, 'login', 'api', 'choose_method', NULL, NULL, 'http://127.0.0.1/self-service/login/api', NULL, 'aal1', false, '{{}}', '{{}}', NULL, NULL, {ts}, {ts}, {ts}, {ts})",
+                 VALUES ({}, 'login', 'api', 'choose_method', NULL, NULL, 'http://127.0.0.1/self-service/login/api', NULL, 'aal1', false, \
+                 '{{\"action\":\"http://127.0.0.1/self-service/login?flow=seed\",\"method\":\"POST\",\"nodes\":[],\"messages\":[{{\"id\":4000006,\"text\":\"seed\",\"type\":\"error\"}}]}}', \
+                 '{{}}', NULL, NULL, {ts}, {ts}, {ts}, {ts})",
                     uuid("0e0e0e0e-0000-4000-8000-000000000008")
                 ),
             ],
@@ -156,6 +158,8 @@ fn seeds(engine: Engine) -> Vec<(&'static str, Vec<String>)> {
                 uuid("0e0e0e0e-0000-4000-8000-000000000014")
             )],
         ),
+        // A column type only: the flow seeded with the first migration is read back as text.
+        ("m20261123_000011_flow_ui_text", Vec::new()),
     ]
 }
 
@@ -222,6 +226,17 @@ async fn replay(db: &Database, engine: Engine) {
     assert_eq!(flows.len(), 1);
     assert_eq!(flows[0].kind, "login");
     assert_eq!(flows[0].active_method.as_deref(), Some("password"));
+    use clavis_core::flow::FlowStore;
+    let flow = store
+        .get_flow(clavis_types::id::FlowId(flows[0].id))
+        .await
+        .unwrap()
+        .expect("seeded flow");
+    assert_eq!(
+        flow.ui.action,
+        "http://127.0.0.1/self-service/login?flow=seed"
+    );
+    assert_eq!(flow.ui.messages[0].id, 4000006);
     use clavis_core::flow::errors::FlowErrorStore;
     use clavis_core::flow::exchange::ExchangeStore;
     let error = store

@@ -6,7 +6,7 @@ use super::method::FieldMessage;
 use super::{Flow, FlowKind, FlowSettings, FlowState, FlowStore, RequestFacts, nodes};
 use crate::clock::Clock;
 use crate::error::CoreError;
-use crate::random::{Rng, uuid_v4};
+use crate::random::{Rng, uuid_v7};
 use crate::secret::BearerToken;
 use crate::session::Authenticated;
 use clavis_types::flow::FlowType;
@@ -88,8 +88,9 @@ impl FlowKeeper {
             all.push(nodes::csrf_node(token.expose()));
         }
         nodes::sort(&mut all);
-        let id = FlowId(uuid_v4(self.rng.as_ref()));
+        // Time-ordered ids: a new flow is appended to the flow table's key index.
         let now = self.clock.now();
+        let id = FlowId(uuid_v7(self.rng.as_ref(), now));
         let flow = Flow {
             id,
             kind: self.kind,

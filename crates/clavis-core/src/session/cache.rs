@@ -14,6 +14,13 @@
 //! A read from storage that began before something was forgotten is not remembered when it
 //! ends ([`ReadTicket`]): otherwise a check racing a logout could put the session back for a
 //! whole `ttl` after the logout.
+//!
+//! Entries are refreshed ahead of time: in the last quarter of its trusted time an entry is
+//! still served, and the first check that finds it there is told to read the session again in
+//! the background ([`Hit::refresh`]); the fresh read replaces the entry, or removes it when
+//! the session is no longer usable. A token in steady use is thus re-read before its entry
+//! expires and its checks never wait for the database; staleness stays bounded by `ttl`, as
+//! no entry is served after its trusted time.
 
 use super::Authenticated;
 use crate::secret::TokenDigest;
@@ -66,6 +73,20 @@ struct Entry {
     caller: Arc<Remembered>,
     read_at: DateTime<Utc>,
     trusted_until: DateTime<Utc>,
+    /// From when a check asks for a fresh read (the last quarter of the trusted time).
+    refresh_from: DateTime<Utc>,
+    /// Whether a check was already told to refresh this entry.
+    refreshing: bool,
+}
+
+/// What [`SessionCache::get`] found.
+#[derive(Debug)]
+pub struct Hit {
+    pub caller: Arc<Remembered>,
+    /// Set for the one check that first finds the entry due for a refresh: it should read the
+    /// session again in the background and [`SessionCache::put`] the result (or
+    /// [`SessionCache::forget_token`] when the session is no longer usable).
+    pub refresh: bool,
 }
 
 impl Entry {
@@ -133,11 +154,32 @@ impl SessionCache {
     }
 
     /// The caller remembered for `token`, if it was read recently enough before `now`.
-    pub fn get(&self, token: &TokenDigest, now: DateTime<Utc>) -> Option<Arc<Remembered>> {
+    pub fn get(&self, token: &TokenDigest, now: DateTime<Utc>) -> Option<Hit> {
         let inner = self.inner.as_ref()?;
-        let entries = Self::entries(inner);
-        let entry = entries.get(token)?;
-        entry.is_fresh(now).then(|| entry.caller.clone())
+        let mut entries = Self::entries(inner);
+        let entry = entries.get_mut(token).filter(|e| e.is_fresh(now))?;
+        let refresh = !entry.refreshing && now >= entry.refresh_from;
+        entry.refreshing |= refresh;
+        Some(Hit {
+            caller: entry.caller.clone(),
+            refresh,
+        })
+    }
+
+    /// Lets a later check ask again for a refresh of `token`'s entry (the last one failed).
+    pub fn release_refresh(&self, token: &TokenDigest) {
+        if let Some(inner) = &self.inner
+            && let Some(entry) = Self::entries(inner).get_mut(token)
+        {
+            entry.refreshing = false;
+        }
+    }
+
+    /// Forgets the entry of `token` (a refresh found its session no longer usable).
+    pub fn forget_token(&self, token: &TokenDigest) {
+        if let Some(inner) = &self.inner {
+            Self::entries(inner).remove(token);
+        }
     }
 
     /// The ticket for a read from storage that begins now.
@@ -161,7 +203,9 @@ impl SessionCache {
         let Some(inner) = &self.inner else {
             return;
         };
-        let trusted_until = now + trust_for(&token, inner.settings.ttl);
+        let trust = trust_for(&token, inner.settings.ttl);
+        let trusted_until = now + trust;
+        let refresh_from = now + trust * 3 / 4;
         let mut entries = Self::entries(inner);
         if inner.forgets.load(Ordering::SeqCst) != ticket.0 {
             return;
@@ -178,6 +222,8 @@ impl SessionCache {
                 caller,
                 read_at: now,
                 trusted_until,
+                refresh_from,
+                refreshing: false,
             },
         );
     }
@@ -280,7 +326,9 @@ mod tests {
     }
 
     fn who_is(cache: &SessionCache, n: u8, now: DateTime<Utc>) -> Option<Authenticated> {
-        cache.get(&digest(n), now).map(|r| r.caller.clone())
+        cache
+            .get(&digest(n), now)
+            .map(|hit| hit.caller.caller.clone())
     }
 
     #[test]
@@ -313,6 +361,57 @@ mod tests {
     }
 
     #[test]
+    fn an_entry_in_its_last_quarter_is_served_and_handed_out_for_refresh_once() {
+        let cache = cache(10);
+        let trust = trust_for(&digest(1), TimeDelta::seconds(5));
+        let start = at(0);
+        cache.put(
+            digest(1),
+            remembered(Uuid::from_u128(1), Uuid::from_u128(10)),
+            start,
+            cache.ticket(),
+        );
+        let refresh = |now| cache.get(&digest(1), now).map(|hit| hit.refresh);
+        assert_eq!(refresh(start + trust / 2), Some(false), "not due yet");
+        let due = start + trust * 3 / 4;
+        assert_eq!(
+            refresh(due),
+            Some(true),
+            "the first check in the last quarter refreshes"
+        );
+        assert_eq!(refresh(due), Some(false), "one refresh at a time");
+        cache.release_refresh(&digest(1));
+        assert_eq!(
+            refresh(due),
+            Some(true),
+            "a failed refresh can be asked for again"
+        );
+        assert_eq!(
+            refresh(start + trust),
+            None,
+            "never served after its trusted time"
+        );
+
+        cache.put(
+            digest(1),
+            remembered(Uuid::from_u128(1), Uuid::from_u128(10)),
+            due,
+            cache.ticket(),
+        );
+        assert_eq!(
+            refresh(start + trust),
+            Some(false),
+            "a refreshed entry starts afresh"
+        );
+        cache.forget_token(&digest(1));
+        assert_eq!(
+            refresh(start + trust),
+            None,
+            "a refresh that finds no session forgets it"
+        );
+    }
+
+    #[test]
     fn a_rendering_is_made_once_per_entry_and_forgotten_with_it() {
         let cache = cache(10);
         let alice = Uuid::from_u128(1);
@@ -329,7 +428,7 @@ mod tests {
         };
         for _ in 0..3 {
             let hit = cache.get(&digest(1), at(1)).unwrap();
-            let bytes = hit.rendering(render).unwrap();
+            let bytes = hit.caller.rendering(render).unwrap();
             assert_eq!(&*bytes, br#"{"email":"alice@example.org"}"#);
         }
         assert_eq!(renders.get(), 1);
@@ -337,6 +436,7 @@ mod tests {
             cache
                 .get(&digest(1), at(1))
                 .unwrap()
+                .caller
                 .rendering(|_| Err::<Vec<u8>, _>("failed"))
                 .is_ok(),
             "a made rendering is not made again"
@@ -351,6 +451,7 @@ mod tests {
         cache
             .get(&digest(1), at(2))
             .unwrap()
+            .caller
             .rendering(render)
             .unwrap();
         assert_eq!(renders.get(), 2, "a new entry renders afresh");

@@ -8,6 +8,7 @@ pub mod admin;
 pub mod assurance;
 pub mod cache;
 
+use crate::background::Background;
 use crate::clock::Clock;
 use crate::error::CoreError;
 use crate::grant::{ClientGrant, ClientGrants};
@@ -195,6 +196,7 @@ pub struct SessionService {
     settings: SessionSettings,
     grants: Option<ClientGrants>,
     cache: SessionCache,
+    background: Option<Arc<dyn Background>>,
 }
 
 impl SessionService {
@@ -214,12 +216,15 @@ impl SessionService {
             settings,
             grants: None,
             cache: SessionCache::disabled(),
+            background: None,
         }
     }
 
-    /// The same service, remembering authenticated tokens in `cache` (see [`cache`]).
-    pub fn with_cache(mut self, cache: SessionCache) -> Self {
+    /// The same service, remembering authenticated tokens in `cache` (see [`cache`]) and
+    /// refreshing entries that are due on `background`.
+    pub fn with_cache(mut self, cache: SessionCache, background: Arc<dyn Background>) -> Self {
         self.cache = cache;
+        self.background = Some(background);
         self
     }
 
@@ -369,30 +374,51 @@ impl SessionService {
         }
         let digest = token.digest();
         let now = self.clock.now();
-        if let Some(remembered) = self.cache.get(&digest, now) {
-            return if remembered.caller.session.is_usable(now) {
-                Ok(remembered)
-            } else {
-                Err(CoreError::NoActiveSession)
-            };
+        if let Some(hit) = self.cache.get(&digest, now) {
+            if !hit.caller.caller.session.is_usable(now) {
+                return Err(CoreError::NoActiveSession);
+            }
+            if hit.refresh {
+                self.refresh_in_background(digest);
+            }
+            return Ok(hit.caller);
         }
         let ticket = self.cache.ticket();
-        let session = self
-            .sessions
-            .find_session_by_token(&digest)
-            .await?
-            .ok_or(CoreError::NoActiveSession)?;
-        if !session.is_usable(now) {
-            return Err(CoreError::NoActiveSession);
-        }
-        let identity = self.active_identity(session.identity_id).await?;
-        let caller = Arc::new(Remembered::new(Authenticated {
-            session,
-            identity,
-            client: None,
-        }));
+        let caller = read_caller(
+            self.sessions.as_ref(),
+            self.identities.as_ref(),
+            &digest,
+            now,
+        )
+        .await?
+        .ok_or(CoreError::NoActiveSession)?;
+        let caller = Arc::new(Remembered::new(caller));
         self.cache.put(digest, caller.clone(), now, ticket);
         Ok(caller)
+    }
+
+    /// Reads the session of a cache entry that is due again, off the request that noticed it,
+    /// and replaces the entry with what it finds (see [`cache`]).
+    fn refresh_in_background(&self, digest: TokenDigest) {
+        let Some(background) = &self.background else {
+            return;
+        };
+        let (sessions, identities) = (self.sessions.clone(), self.identities.clone());
+        let (clock, cache) = (self.clock.clone(), self.cache.clone());
+        background.spawn(Box::pin(async move {
+            let ticket = cache.ticket();
+            let now = clock.now();
+            match read_caller(sessions.as_ref(), identities.as_ref(), &digest, now).await {
+                Ok(Some(caller)) => {
+                    cache.put(digest, Arc::new(Remembered::new(caller)), now, ticket);
+                }
+                Ok(None) => cache.forget_token(&digest),
+                Err(error) => {
+                    tracing::warn!(%error, "refreshing a remembered session failed");
+                    cache.release_refresh(&digest);
+                }
+            }
+        }));
     }
 
     async fn active_identity(&self, id: IdentityId) -> Result<Identity, CoreError> {
@@ -500,6 +526,32 @@ impl SessionService {
             Err(CoreError::SessionNotFound)
         }
     }
+}
+
+/// The caller a session token stands for, read from storage: `None` when the token is unknown,
+/// its session is not usable at `now`, or its identity is not active.
+async fn read_caller(
+    sessions: &dyn SessionStore,
+    identities: &dyn IdentityStore,
+    digest: &TokenDigest,
+    now: DateTime<Utc>,
+) -> Result<Option<Authenticated>, CoreError> {
+    let Some(session) = sessions
+        .find_session_by_token(digest)
+        .await?
+        .filter(|s| s.is_usable(now))
+    else {
+        return Ok(None);
+    };
+    let identity = identities
+        .get_identity(session.identity_id)
+        .await?
+        .filter(Identity::is_active);
+    Ok(identity.map(|identity| Authenticated {
+        session,
+        identity,
+        client: None,
+    }))
 }
 
 #[cfg(test)]

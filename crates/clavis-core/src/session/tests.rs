@@ -408,15 +408,111 @@ fn assurance_level_needs_both_factors_for_aal2() {
     assert_eq!(assurance_level(&[m(Aal::Aal1), m(Aal::Aal2)]), Aal::Aal2);
 }
 
+/// Background work that waits until a test runs it.
+#[derive(Default)]
+struct Queued(Mutex<Vec<crate::background::Task>>);
+
+impl Background for Queued {
+    fn spawn(&self, task: crate::background::Task) {
+        self.0.lock().unwrap().push(task);
+    }
+}
+
+impl Queued {
+    fn pending(&self) -> usize {
+        self.0.lock().unwrap().len()
+    }
+
+    async fn run(&self) {
+        let tasks = std::mem::take(&mut *self.0.lock().unwrap());
+        for task in tasks {
+            task.await;
+        }
+    }
+}
+
 fn cached() -> (Fixture, cache::SessionCache) {
+    let (f, cache, _) = cached_with_background();
+    (f, cache)
+}
+
+fn cached_with_background() -> (Fixture, cache::SessionCache, Arc<Queued>) {
     let mut f = fixture();
     let cache = cache::SessionCache::new(cache::SessionCacheSettings {
         ttl: TimeDelta::seconds(5),
         capacity: 100,
     });
-    f.sessions = f.sessions.clone().with_cache(cache.clone());
+    let background = Arc::new(Queued::default());
+    f.sessions = f
+        .sessions
+        .clone()
+        .with_cache(cache.clone(), background.clone());
     f.identities = f.identities.clone().with_session_cache(cache.clone());
-    (f, cache)
+    (f, cache, background)
+}
+
+/// Checks `token` every 100 ms (each check served from the cache) until one asks for a
+/// refresh; returns how long that took.
+async fn check_until_refresh_is_asked(
+    f: &Fixture,
+    queued: &Queued,
+    token: &BearerToken,
+) -> TimeDelta {
+    let step = TimeDelta::milliseconds(100);
+    let mut waited = TimeDelta::zero();
+    while queued.pending() == 0 {
+        assert!(waited < TimeDelta::seconds(5), "no refresh within the ttl");
+        f.clock.advance(step);
+        waited += step;
+        f.sessions.authenticate(token).await.unwrap();
+    }
+    waited
+}
+
+fn deactivate_behind_the_nodes_back(f: &Fixture, identity: IdentityId) {
+    f.memory
+        .identities
+        .lock()
+        .unwrap()
+        .get_mut(&identity)
+        .unwrap()
+        .state = IdentityState::Inactive;
+}
+
+#[tokio::test]
+async fn a_refresh_ahead_sees_a_change_made_elsewhere_before_the_entry_expires() {
+    let (f, _, queued) = cached_with_background();
+    let (identity, _, token) = alice_signed_in(&f).await;
+    f.sessions.authenticate(&token).await.unwrap();
+    check_until_refresh_is_asked(&f, &queued, &token).await;
+    deactivate_behind_the_nodes_back(&f, identity.id);
+    assert!(
+        f.sessions.authenticate(&token).await.is_ok(),
+        "served from the entry while its refresh runs"
+    );
+    assert_eq!(queued.pending(), 1, "one refresh per entry at a time");
+    queued.run().await;
+    assert!(
+        matches!(
+            f.sessions.authenticate(&token).await,
+            Err(CoreError::NoActiveSession)
+        ),
+        "the refresh found the identity inactive and dropped the entry"
+    );
+}
+
+#[tokio::test]
+async fn a_refreshed_entry_is_trusted_anew_so_a_token_in_use_never_waits_for_storage() {
+    let (f, _, queued) = cached_with_background();
+    let (identity, _, token) = alice_signed_in(&f).await;
+    f.sessions.authenticate(&token).await.unwrap();
+    let due = check_until_refresh_is_asked(&f, &queued, &token).await;
+    queued.run().await;
+    // Storage now says "inactive", so any check that read it would fail. The first entry was
+    // trusted for at most 4/3 of `due`; past that, only the refreshed entry can answer.
+    deactivate_behind_the_nodes_back(&f, identity.id);
+    f.clock.advance(due / 3 + TimeDelta::milliseconds(50));
+    assert!(f.sessions.authenticate(&token).await.is_ok());
 }
 
 #[tokio::test]

@@ -67,11 +67,12 @@ async fn login_create_api(
     let mut new = new_login(&req, &state, &query, FlowType::Api)?;
     new.session = optional_session(&req, &state).await;
     let flow = state.login.create(new).await?;
-    let mut wire = present::login_flow(&flow);
-    if query.return_session_token_exchange_code == Some(true) {
-        let code = state.exchanges.start(&flow).await?;
-        wire.session_token_exchange_code = Some(code.expose().to_owned());
-    }
+    let code = match query.return_session_token_exchange_code {
+        Some(true) => Some(state.exchanges.start(&flow).await?),
+        _ => None,
+    };
+    let mut wire = present::login_flow(flow);
+    wire.session_token_exchange_code = code.map(|c| c.expose().to_owned());
     Ok(HttpResponse::Ok().json(wire))
 }
 
@@ -99,11 +100,12 @@ async fn login_create_browser_answer(
         }
         Err(error) => return Err(error.into()),
     };
+    let id = flow.id;
     browser_flow_created(
         json,
-        &present::login_flow(&flow),
+        &present::login_flow(flow),
         &state.settings.ui.login,
-        flow.id,
+        id,
         csrf_cookie,
     )
 }
@@ -118,7 +120,7 @@ async fn login_get(
         .login
         .get(flow_id(query.id.as_deref(), "id")?, csrf.as_ref())
         .await?;
-    Ok(HttpResponse::Ok().json(present::login_flow(&flow)))
+    Ok(HttpResponse::Ok().json(present::login_flow(flow)))
 }
 
 async fn login_submit_answer(
@@ -141,7 +143,7 @@ async fn login_submit_answer(
         LoginResult::Flow(flow) if flow.flow_type == FlowType::Browser && !json => Ok(see_other(
             &browser::ui_with_flow(&state.settings.ui.login, flow.id),
         )),
-        LoginResult::Flow(flow) => Ok(HttpResponse::BadRequest().json(present::login_flow(&flow))),
+        LoginResult::Flow(flow) => Ok(HttpResponse::BadRequest().json(present::login_flow(flow))),
         LoginResult::LoggedIn {
             flow,
             session,

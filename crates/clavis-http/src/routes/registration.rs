@@ -59,11 +59,12 @@ async fn registration_create_api(
             csrf_token: None,
         })
         .await?;
-    let mut wire = present::registration_flow(&flow);
-    if query.return_session_token_exchange_code == Some(true) {
-        let code = state.exchanges.start(&flow).await?;
-        wire.session_token_exchange_code = Some(code.expose().to_owned());
-    }
+    let code = match query.return_session_token_exchange_code {
+        Some(true) => Some(state.exchanges.start(&flow).await?),
+        _ => None,
+    };
+    let mut wire = present::registration_flow(flow);
+    wire.session_token_exchange_code = code.map(|c| c.expose().to_owned());
     Ok(HttpResponse::Ok().json(wire))
 }
 
@@ -95,11 +96,12 @@ async fn registration_create_browser_answer(
         }
         Err(error) => return Err(error.into()),
     };
+    let id = flow.id;
     browser_flow_created(
         json,
-        &present::registration_flow(&flow),
+        &present::registration_flow(flow),
         &state.settings.ui.registration,
-        flow.id,
+        id,
         csrf_cookie,
     )
 }
@@ -114,7 +116,7 @@ async fn registration_get(
         .registration
         .get(flow_id(query.id.as_deref(), "id")?, csrf.as_ref())
         .await?;
-    Ok(HttpResponse::Ok().json(present::registration_flow(&flow)))
+    Ok(HttpResponse::Ok().json(present::registration_flow(flow)))
 }
 
 async fn registration_submit_answer(
@@ -141,7 +143,7 @@ async fn registration_submit_answer(
             )))
         }
         RegistrationResult::Flow(flow) => {
-            Ok(HttpResponse::BadRequest().json(present::registration_flow(&flow)))
+            Ok(HttpResponse::BadRequest().json(present::registration_flow(flow)))
         }
         RegistrationResult::Registered {
             flow,

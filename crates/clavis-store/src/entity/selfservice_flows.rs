@@ -1,4 +1,5 @@
-//! Row of `selfservice_flows`: every flow kind in one table, strategy state as typed JSON.
+//! Row of `selfservice_flows`: every flow kind in one table, strategy state as typed JSON and
+//! the UI as JSON text.
 
 use sea_orm::entity::prelude::*;
 
@@ -16,8 +17,9 @@ pub struct Model {
     pub return_to: Option<String>,
     pub requested_aal: String,
     pub refresh: bool,
-    #[sea_orm(column_type = "JsonBinary")]
-    pub ui: Json,
+    /// The UI as JSON text, written and read whole.
+    #[sea_orm(column_type = "Text")]
+    pub ui: String,
     #[sea_orm(column_type = "JsonBinary")]
     pub strategy_state: Json,
     pub csrf_token_digest: Option<String>,
