@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 
 db_tests!(
     login_api_flow_has_kratos_nodes_in_order,
+    login_api_flow_ids_follow_their_creation_time,
     login_api_password_answers_session_and_token,
     login_api_identifier_is_case_insensitive,
     login_api_wrong_password_answers_4000006_and_keeps_identifier,
@@ -55,6 +56,28 @@ async fn login_api_flow_has_kratos_nodes_in_order(srv: TestServer) {
         "current-password"
     );
     assert_eq!(node(&flow, "method")["meta"]["label"]["id"], 1010022);
+    srv.stop().await;
+}
+
+async fn login_api_flow_ids_follow_their_creation_time(srv: TestServer) {
+    let id_of = |flow: &Value| uuid::Uuid::parse_str(flow["id"].as_str().unwrap()).unwrap();
+    let first = create_flow(&srv, "login").await;
+    srv.clock.advance(TimeDelta::milliseconds(5));
+    let second = create_flow(&srv, "login").await;
+    let (first_id, second_id) = (id_of(&first), id_of(&second));
+    assert_eq!(first_id.get_version_num(), 7, "time-ordered ids");
+    assert!(
+        second_id > first_id,
+        "a later flow sorts after an earlier one"
+    );
+    let issued: chrono::DateTime<chrono::Utc> =
+        first["issued_at"].as_str().unwrap().parse().unwrap();
+    let (seconds, nanos) = first_id.get_timestamp().unwrap().to_unix();
+    assert_eq!(
+        (seconds, nanos / 1_000_000),
+        (issued.timestamp() as u64, issued.timestamp_subsec_millis()),
+        "the id carries the flow's creation millisecond"
+    );
     srv.stop().await;
 }
 

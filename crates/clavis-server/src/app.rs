@@ -45,12 +45,15 @@ use url::Url;
 /// The version every listener reports.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
-/// The domain's background work (session cache refreshes), run on the server's runtime.
+/// The domain's background work (session cache refreshes): run on the runtime of the thread
+/// that starts it (a listener's worker, so the work stays on the thread whose memory and caches
+/// it uses), or on the server's main runtime when started elsewhere.
 struct TokioBackground(tokio::runtime::Handle);
 
 impl Background for TokioBackground {
     fn spawn(&self, task: Task) {
-        drop(self.0.spawn(task));
+        let runtime = tokio::runtime::Handle::try_current().unwrap_or_else(|_| self.0.clone());
+        drop(runtime.spawn(task));
     }
 }
 
