@@ -64,6 +64,14 @@ fn json<T: serde::Serialize>(value: &T) -> Result<serde_json::Value, StorageErro
     serde_json::to_value(value).map_err(|e| StorageError::Corrupt(e.to_string()))
 }
 
+/// Encoded bytes of a flow row besides its variable-length text: ids, names, digests, times.
+const ROW_BYTES: usize = 320;
+
+/// Bytes of a JSON value's text, for sizing a grouped insert (new flows' JSON is small).
+fn json_len(value: &serde_json::Value) -> usize {
+    serde_json::to_vec(value).map_or(0, |text| text.len())
+}
+
 /// A flow's UI as the JSON text its column keeps (serialised straight from the typed nodes).
 fn ui_text(flow: &Flow) -> Result<String, StorageError> {
     serde_json::to_string(&flow.ui).map_err(|e| StorageError::Corrupt(e.to_string()))
@@ -72,6 +80,14 @@ fn ui_text(flow: &Flow) -> Result<String, StorageError> {
 #[async_trait]
 impl FlowStore for Store {
     async fn insert_flow(&self, flow: &Flow) -> Result<(), StorageError> {
+        let ui = ui_text(flow)?;
+        let strategy_state = json(&flow.strategy_state)?;
+        let size = ROW_BYTES
+            + ui.len()
+            + flow.request_url.len()
+            + flow.return_to.as_ref().map_or(0, String::len)
+            + json_len(&strategy_state)
+            + flow.transient_payload.as_ref().map_or(0, json_len);
         let row = selfservice_flows::ActiveModel {
             id: Set(flow.id.as_uuid()),
             kind: Set(flow.kind.as_str().to_owned()),
@@ -83,8 +99,8 @@ impl FlowStore for Store {
             return_to: Set(flow.return_to.clone()),
             requested_aal: Set(flow.requested_aal.as_str().to_owned()),
             refresh: Set(flow.refresh),
-            ui: Set(ui_text(flow)?),
-            strategy_state: Set(json(&flow.strategy_state)?),
+            ui: Set(ui),
+            strategy_state: Set(strategy_state),
             csrf_token_digest: Set(flow.csrf_token_digest.clone()),
             transient_payload: Set(flow.transient_payload.clone()),
             issued_at: Set(flow.issued_at),
@@ -93,14 +109,7 @@ impl FlowStore for Store {
             updated_at: Set(flow.updated_at),
             active_method: Set(flow.active.clone()),
         };
-        match &self.new_flows {
-            Some(group) => group.insert(&self.db, row).await,
-            None => selfservice_flows::Entity::insert(row)
-                .exec_without_returning(&self.db)
-                .await
-                .map(|_| ())
-                .map_err(storage_error),
-        }
+        self.new_flows.insert(&self.db, row, size).await
     }
 
     async fn get_flow(&self, id: FlowId) -> Result<Option<Flow>, StorageError> {

@@ -1,15 +1,15 @@
 //! Group commit for rows that many requests insert at once and nobody reads in between (new
-//! self-service flows): inserts that arrive while one is being written wait and go in
+//! self-service flows): inserts that arrive while the writers are busy wait and go in
 //! together, as one multi-row `INSERT`, instead of one statement and one commit each.
 //!
 //! Each caller still returns only after its own row is committed, so the next step of a flow
-//! may go to any replica. There is no background task: the first caller to find the writer
-//! free writes everything queued so far. The write itself runs as a task of its own, so a
-//! caller that goes away (a closed connection) cannot cancel the rows of the others. If the
-//! combined insert fails, each row is tried alone, so one bad row fails only its own caller.
+//! may go to any replica. There is no background task: a caller that finds a writer free
+//! writes everything queued so far, within the [`Grouping`] limits. The write itself runs as a
+//! task of its own, so a caller that goes away (a closed connection) cannot cancel the rows of
+//! the others. If the combined insert fails, each row is tried alone, so one bad row fails only
+//! its own caller.
 //!
-//! The store uses it on SQLite, which writes one transaction at a time. It must not reorder
-//! or merge anything but independent inserts.
+//! It must not reorder or merge anything but independent inserts.
 
 use crate::row::storage_error;
 use clavis_core::StorageError;
@@ -18,15 +18,45 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use tokio::sync::oneshot;
 
-/// Rows per statement at most: far below SQLite's 32,766 bound parameters for any table here.
-const MAX_BATCH: usize = 64;
+/// How far inserts are grouped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Grouping {
+    /// Grouped statements in flight at once (at least one).
+    pub writers: usize,
+    /// Rows per statement at most.
+    pub max_rows: usize,
+    /// Approximate encoded bytes per statement at most; a row larger than this goes alone.
+    pub max_bytes: usize,
+}
 
-type Waiting<A> = (A, oneshot::Sender<Result<(), StorageError>>);
+impl Grouping {
+    /// How many of the queued rows, of these approximate sizes in queue order, the next
+    /// statement takes: as many as fit the limits, and always the first.
+    fn batch_len(&self, sizes: impl IntoIterator<Item = usize>) -> usize {
+        let mut rows = 0;
+        let mut bytes = 0usize;
+        for size in sizes {
+            bytes = bytes.saturating_add(size);
+            if rows > 0 && (rows == self.max_rows || bytes > self.max_bytes) {
+                break;
+            }
+            rows += 1;
+        }
+        rows
+    }
+}
+
+struct Waiting<A> {
+    row: A,
+    size: usize,
+    answer: oneshot::Sender<Result<(), StorageError>>,
+}
 
 /// Inserts of one entity's active models, grouped.
 pub struct GroupCommit<A> {
+    grouping: Grouping,
     queue: Mutex<Vec<Waiting<A>>>,
-    writer: Arc<tokio::sync::Mutex<()>>,
+    writers: Arc<tokio::sync::Semaphore>,
     statements: Arc<AtomicUsize>,
 }
 
@@ -36,11 +66,13 @@ impl<A> std::fmt::Debug for GroupCommit<A> {
     }
 }
 
-impl<A> Default for GroupCommit<A> {
-    fn default() -> Self {
+impl<A> GroupCommit<A> {
+    /// Grouped inserts within `grouping`.
+    pub fn new(grouping: Grouping) -> Self {
         Self {
+            grouping,
             queue: Mutex::new(Vec::new()),
-            writer: Arc::new(tokio::sync::Mutex::new(())),
+            writers: Arc::new(tokio::sync::Semaphore::new(grouping.writers.max(1))),
             statements: Arc::default(),
         }
     }
@@ -51,11 +83,16 @@ where
     A: ActiveModelTrait + Clone + Send + Sync + 'static,
     A::Entity: EntityTrait,
 {
-    /// Inserts `row`, possibly together with rows of concurrent callers; returns once it is
-    /// committed (or has failed).
-    pub async fn insert(&self, db: &DatabaseConnection, row: A) -> Result<(), StorageError> {
-        let (sender, mut done) = oneshot::channel();
-        self.waiting().push((row, sender));
+    /// Inserts `row`, about `size` bytes once encoded, possibly together with rows of
+    /// concurrent callers; returns once it is committed (or has failed).
+    pub async fn insert(
+        &self,
+        db: &DatabaseConnection,
+        row: A,
+        size: usize,
+    ) -> Result<(), StorageError> {
+        let (answer, mut done) = oneshot::channel();
+        self.waiting().push(Waiting { row, size, answer });
         loop {
             tokio::select! {
                 biased;
@@ -64,7 +101,9 @@ where
                         Err(StorageError::Backend("the insert was abandoned".to_owned()))
                     });
                 }
-                turn = self.writer.clone().lock_owned() => {
+                turn = self.writers.clone().acquire_owned() => {
+                    // The semaphore is never closed.
+                    let Ok(turn) = turn else { continue };
                     let batch = self.take_batch();
                     if batch.is_empty() {
                         // Ours went out with an earlier batch; its answer is on its way.
@@ -93,7 +132,7 @@ where
 
     fn take_batch(&self) -> Vec<Waiting<A>> {
         let mut queue = self.waiting();
-        let n = queue.len().min(MAX_BATCH);
+        let n = self.grouping.batch_len(queue.iter().map(|w| w.size));
         queue.drain(..n).collect()
     }
 }
@@ -102,7 +141,7 @@ async fn write<A>(db: &DatabaseConnection, batch: Vec<Waiting<A>>, statements: &
 where
     A: ActiveModelTrait + Clone + Send + Sync + 'static,
 {
-    let (rows, senders): (Vec<A>, Vec<_>) = batch.into_iter().unzip();
+    let (rows, senders): (Vec<A>, Vec<_>) = batch.into_iter().map(|w| (w.row, w.answer)).unzip();
     if rows.len() > 1 {
         statements.fetch_add(1, Ordering::Relaxed);
         let together = A::Entity::insert_many(rows.clone())
@@ -123,5 +162,36 @@ where
             .map(|_| ())
             .map_err(storage_error);
         let _ = sender.send(alone);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Grouping;
+
+    const LIMITS: Grouping = Grouping {
+        writers: 2,
+        max_rows: 3,
+        max_bytes: 1000,
+    };
+
+    #[test]
+    fn a_batch_stops_at_the_row_limit() {
+        assert_eq!(LIMITS.batch_len([10; 8]), 3);
+        assert_eq!(LIMITS.batch_len([10; 2]), 2);
+        assert_eq!(LIMITS.batch_len([]), 0);
+    }
+
+    #[test]
+    fn a_batch_stops_before_the_row_that_would_pass_the_byte_limit() {
+        assert_eq!(LIMITS.batch_len([400, 500, 200]), 2);
+        assert_eq!(LIMITS.batch_len([400, 600, 1]), 2);
+        assert_eq!(LIMITS.batch_len([400, 601, 1]), 1);
+    }
+
+    #[test]
+    fn a_row_larger_than_the_byte_limit_goes_alone() {
+        assert_eq!(LIMITS.batch_len([5000, 10]), 1);
+        assert_eq!(LIMITS.batch_len([10, 5000]), 1);
     }
 }

@@ -276,15 +276,11 @@ async fn flows_created_together_share_statements_and_each_is_committed() {
             assert_eq!(store.get_flow(flow.id).await.unwrap().as_ref(), Some(flow));
         }
         let statements = store.flow_insert_statements();
-        if store.db.get_database_backend() == sea_orm::DbBackend::Sqlite {
-            assert!(
-                statements < flows.len() / 2,
-                "{statements} statements for {} flows",
-                flows.len()
-            );
-        } else {
-            assert_eq!(statements, 0, "PostgreSQL inserts each flow itself");
-        }
+        assert!(
+            statements < flows.len() / 2,
+            "{statements} statements for {} flows",
+            flows.len()
+        );
     })
     .await;
 }
