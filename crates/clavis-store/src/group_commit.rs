@@ -31,9 +31,13 @@ pub struct Grouping {
 
 impl Grouping {
     /// How many of the queued rows, of these approximate sizes in queue order, the next
-    /// statement takes: as many as fit the limits, and always the first.
+    /// statement takes: the largest power of two that fits the limits, and always the first.
+    ///
+    /// Each row count is a statement text of its own, which every pooled connection compiles
+    /// and keeps in its statement cache; powers of two keep that to a handful of statements
+    /// instead of one per count.
     fn batch_len(&self, sizes: impl IntoIterator<Item = usize>) -> usize {
-        let mut rows = 0;
+        let mut rows = 0usize;
         let mut bytes = 0usize;
         for size in sizes {
             bytes = bytes.saturating_add(size);
@@ -42,7 +46,10 @@ impl Grouping {
             }
             rows += 1;
         }
-        rows
+        match rows.checked_ilog2() {
+            Some(log) => 1 << log,
+            None => 0,
+        }
     }
 }
 
@@ -171,15 +178,28 @@ mod tests {
 
     const LIMITS: Grouping = Grouping {
         writers: 2,
-        max_rows: 3,
+        max_rows: 4,
         max_bytes: 1000,
     };
 
     #[test]
     fn a_batch_stops_at_the_row_limit() {
-        assert_eq!(LIMITS.batch_len([10; 8]), 3);
+        assert_eq!(LIMITS.batch_len([10; 8]), 4);
         assert_eq!(LIMITS.batch_len([10; 2]), 2);
+        assert_eq!(LIMITS.batch_len([10]), 1);
         assert_eq!(LIMITS.batch_len([]), 0);
+    }
+
+    #[test]
+    fn a_batch_takes_a_power_of_two_rows() {
+        assert_eq!(LIMITS.batch_len([10; 3]), 2);
+        let wide = Grouping {
+            max_rows: 64,
+            ..LIMITS
+        };
+        assert_eq!(wide.batch_len([10; 63]), 32);
+        assert_eq!(wide.batch_len([10; 64]), 64);
+        assert_eq!(wide.batch_len([10; 100]), 64);
     }
 
     #[test]
