@@ -127,8 +127,8 @@ pub struct Running {
     pub services: Services,
     public: actix_web::dev::ServerHandle,
     admin: actix_web::dev::ServerHandle,
-    /// The courier's dispatcher, stopped with the listeners.
-    courier: tokio::task::AbortHandle,
+    /// The courier's dispatcher and the SQLite log's checkpoints, stopped with the listeners.
+    workers: Vec<tokio::task::AbortHandle>,
     tasks: Vec<tokio::task::JoinHandle<std::io::Result<()>>>,
 }
 
@@ -136,7 +136,9 @@ impl Running {
     /// Stops both listeners; `graceful` lets in-flight requests finish.
     pub async fn stop(&self, graceful: bool) {
         tokio::join!(self.public.stop(graceful), self.admin.stop(graceful));
-        self.courier.abort();
+        for worker in &self.workers {
+            worker.abort();
+        }
     }
 
     /// Waits until both listeners have stopped.
@@ -429,7 +431,10 @@ pub async fn start(config: Config, runtime: Runtime) -> Result<Running, StartErr
     let admin = clavis_http::admin_server(state, admin_listener, workers)
         .map_err(|e| StartError::Listener("admin", e.to_string()))?;
     let (public_handle, admin_handle) = (public.handle(), admin.handle());
-    let courier_task = tokio::spawn(dispatcher.run()).abort_handle();
+    let mut workers = vec![tokio::spawn(dispatcher.run()).abort_handle()];
+    if let Some(checkpoints) = store.wal_checkpoints() {
+        workers.push(tokio::spawn(checkpoints).abort_handle());
+    }
     Ok(Running {
         public_addr,
         admin_addr,
@@ -438,7 +443,7 @@ pub async fn start(config: Config, runtime: Runtime) -> Result<Running, StartErr
         services,
         public: public_handle,
         admin: admin_handle,
-        courier: courier_task,
+        workers,
         tasks: vec![tokio::spawn(public), tokio::spawn(admin)],
     })
 }

@@ -82,6 +82,9 @@ impl Database {
                             .foreign_keys(true)
                             .busy_timeout(Duration::from_secs(5))
                             .pragma("cache_size", PAGE_CACHE_KIB)
+                            // The server copies the log into the database file beside the
+                            // writers (checkpoint.rs), not inside a commit.
+                            .pragma("wal_autocheckpoint", "0")
                     });
             }
             DatabaseKind::Postgres => {
@@ -322,6 +325,7 @@ mod tests {
         assert_eq!(pragma("cache_size").await, PAGE_CACHE_KIB);
         assert_eq!(pragma("journal_mode").await, "wal");
         assert_eq!(pragma("synchronous").await, "1", "NORMAL");
+        assert_eq!(pragma("wal_autocheckpoint").await, "0");
     }
 
     #[test]

@@ -127,6 +127,13 @@ where
         }
     }
 
+    /// Waits until no grouped insert is being written and holds off new ones until the
+    /// returned guard is dropped (SQLite's log restart runs in such a pause).
+    pub async fn pause(&self) -> Option<tokio::sync::OwnedSemaphorePermit> {
+        let all = u32::try_from(self.grouping.writers.max(1)).unwrap_or(u32::MAX);
+        self.writers.clone().acquire_many_owned(all).await.ok()
+    }
+
     /// `INSERT` statements sent so far (grouped ones count once).
     pub fn statements(&self) -> usize {
         self.statements.load(Ordering::Relaxed)

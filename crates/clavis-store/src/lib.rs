@@ -5,6 +5,7 @@
 //! runs in one transaction. Database errors never leave this crate: they become
 //! [`clavis_core::StorageError`] (or [`ConnectError`] at start-up).
 
+mod checkpoint;
 mod connect;
 mod courier;
 mod device;
