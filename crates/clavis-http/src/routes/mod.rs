@@ -27,6 +27,7 @@ use actix_web::web::ServiceConfig;
 
 /// Every route of the public listener, in registration order.
 pub fn public(cfg: &mut ServiceConfig) {
+    sessions::configure_whoami(cfg);
     health::configure(cfg);
     schemas::configure(cfg);
     apps::configure(cfg);

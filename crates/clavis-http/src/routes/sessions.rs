@@ -17,19 +17,25 @@ use clavis_types::flow::SuccessfulCodeExchange;
 use clavis_types::session::RevokedSessionsCount;
 use uuid::Uuid;
 
-/// Public listener routes.
+/// `whoami`, the route every app behind Clavis calls on every request: the public listener
+/// registers it before all others, since routes are tried in registration order and a path
+/// with a parameter (`/schemas/{id}`) costs a pattern match.
+pub fn configure_whoami(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/sessions/whoami").to(sessions_whoami));
+}
+
+/// Public listener routes besides `whoami`.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/sessions/whoami").to(sessions_whoami))
-        .service(
-            web::resource("/sessions")
-                .route(web::get().to(sessions_list))
-                .route(web::delete().to(sessions_revoke_others)),
-        )
-        .route(
-            "/sessions/token-exchange",
-            web::get().to(sessions_token_exchange),
-        )
-        .route("/sessions/{id}", web::delete().to(sessions_revoke_one));
+    cfg.service(
+        web::resource("/sessions")
+            .route(web::get().to(sessions_list))
+            .route(web::delete().to(sessions_revoke_others)),
+    )
+    .route(
+        "/sessions/token-exchange",
+        web::get().to(sessions_token_exchange),
+    )
+    .route("/sessions/{id}", web::delete().to(sessions_revoke_one));
 }
 
 #[derive(Debug, serde::Deserialize)]
