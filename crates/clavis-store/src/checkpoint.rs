@@ -3,12 +3,14 @@
 //! By default SQLite copies the log into the database file inside whichever commit makes the
 //! log pass 1,000 pages: that commit, and every request queued behind the one writer, waits
 //! for the copy and two fsyncs. Under a steady stream of new flows that was a stall several
-//! times a second (flow creation p99 about 20 ms, a third of its throughput lost). Clavis'
-//! connections turn that off (`wal_autocheckpoint=0`, see `connect.rs`) and this task does the
+//! times a second (flow creation p99 about 20 ms on the bench machine). Clavis' connections
+//! turn that off (`wal_autocheckpoint=0`, see `connect.rs`) and this task does the
 //! copying instead, with passive checkpoints, which run beside writers and readers and never
 //! wait for them. When the log is long, the last few pages are copied with grouped inserts
 //! paused, so that the whole log is in the database file and the next writer starts the log
-//! from its beginning again: the file stops growing even under a load that never pauses.
+//! from its beginning again: the file stops growing even under a stream of new flows that
+//! never pauses. Other writers are not paused; the log restarts at the first gap between
+//! their writes that a checkpoint catches.
 //!
 //! It runs only on a SQLite database in WAL mode and ends by itself anywhere else. It must not
 //! hold writers back for longer than the last few pages take to copy.
