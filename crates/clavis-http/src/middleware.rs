@@ -59,25 +59,22 @@ fn mix(mut z: u64) -> u64 {
 }
 
 /// Gives every request an id (the caller's `X-Request-Id` when it is sane, otherwise one from
-/// the app's [`RequestIds`]), logs the request inside a span carrying that id, and echoes the
-/// id in the response.
+/// the app's [`RequestIds`]), logs the request inside a span carrying that id when request
+/// logs are on, and echoes the id in the response.
 pub async fn request_log(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
-    let request_id = req
-        .headers()
-        .get(&REQUEST_ID)
-        .and_then(|v| v.to_str().ok())
-        .filter(|v| !v.is_empty() && v.len() <= 128 && v.bytes().all(|b| b.is_ascii_graphic()))
-        .map(str::to_owned)
-        .unwrap_or_else(
-            || match req.app_data::<actix_web::web::Data<RequestIds>>() {
-                Some(ids) => ids.next().to_string(),
-                None => Uuid::new_v4().to_string(),
-            },
-        );
-    let span = tracing::info_span!("request", request_id = %request_id);
+    let request_id = request_id(&req);
+    if !tracing::enabled!(tracing::Level::INFO) {
+        // With request logs off (the usual setting under load) the span and the access log
+        // would record nothing: skip copying what they would have recorded.
+        let mut response = next.call(req).await?;
+        response.headers_mut().insert(REQUEST_ID, request_id);
+        return Ok(response);
+    }
+    let id = request_id.to_str().unwrap_or_default();
+    let span = tracing::info_span!("request", request_id = %id);
     let method = req.method().clone();
     let path = req.path().to_owned();
     let started = Instant::now();
@@ -92,10 +89,26 @@ pub async fn request_log(
             "handled request"
         );
     });
-    if let Ok(value) = HeaderValue::from_str(&request_id) {
-        response.headers_mut().insert(REQUEST_ID, value);
-    }
+    response.headers_mut().insert(REQUEST_ID, request_id);
     Ok(response)
+}
+
+/// The caller's `X-Request-Id` when it is sane (printable ASCII, at most 128 bytes), otherwise
+/// a new one.
+fn request_id(req: &ServiceRequest) -> HeaderValue {
+    if let Some(given) = req.headers().get(&REQUEST_ID).filter(|v| {
+        let v = v.as_bytes();
+        !v.is_empty() && v.len() <= 128 && v.iter().all(|b| b.is_ascii_graphic())
+    }) {
+        return given.clone();
+    }
+    let id = match req.app_data::<actix_web::web::Data<RequestIds>>() {
+        Some(ids) => ids.next(),
+        None => Uuid::new_v4(),
+    };
+    let mut text = [0u8; uuid::fmt::Hyphenated::LENGTH];
+    HeaderValue::from_str(id.hyphenated().encode_lower(&mut text))
+        .unwrap_or_else(|_| HeaderValue::from_static("invalid"))
 }
 
 /// Refuses bodies that announce more than the limit before they are read; extractors enforce

@@ -1,7 +1,7 @@
 //! [`SessionStore`] on sea-orm.
 
 use crate::Store;
-use crate::entity::{session_devices, sessions};
+use crate::entity::{identities, session_devices, sessions};
 use crate::row::{session_from_rows, storage_error};
 use crate::unique;
 use async_trait::async_trait;
@@ -9,12 +9,12 @@ use chrono::{DateTime, Utc};
 use clavis_core::StorageError;
 use clavis_core::secret::TokenDigest;
 use clavis_core::session::admin::{SessionDirectory, SessionFilter};
-use clavis_core::session::{Session, SessionStore};
+use clavis_core::session::{Session, SessionRevision, SessionStore};
 use clavis_types::{IdentityId, SessionId};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    TransactionTrait,
+    ActiveValue::Set, ColumnTrait, Condition, DbErr, EntityTrait, FromQueryResult, JoinType,
+    QueryFilter, QueryOrder, QueryResult, QuerySelect, TransactionTrait,
 };
 use std::collections::HashMap;
 use uuid::Uuid;
@@ -59,6 +59,23 @@ impl Store {
                 session_from_rows(row, own)
             })
             .collect()
+    }
+}
+
+/// A session row with its identity's `updated_at` beside it (one joined read).
+struct RevisionRow {
+    session: sessions::Model,
+    identity_updated_at: DateTime<Utc>,
+}
+
+const IDENTITY_UPDATED_AT: &str = "identity_updated_at";
+
+impl FromQueryResult for RevisionRow {
+    fn from_query_result(res: &QueryResult, pre: &str) -> Result<Self, DbErr> {
+        Ok(Self {
+            session: sessions::Model::from_query_result(res, pre)?,
+            identity_updated_at: res.try_get(pre, IDENTITY_UPDATED_AT)?,
+        })
     }
 }
 
@@ -111,6 +128,36 @@ impl SessionStore for Store {
     ) -> Result<Option<Session>, StorageError> {
         self.find_session_by(sessions::Column::TokenDigest, token)
             .await
+    }
+
+    async fn find_session_revision(
+        &self,
+        token: &TokenDigest,
+    ) -> Result<Option<SessionRevision>, StorageError> {
+        let found = sessions::Entity::find()
+            .join(
+                JoinType::InnerJoin,
+                sessions::Entity::belongs_to(identities::Entity)
+                    .from(sessions::Column::IdentityId)
+                    .to(identities::Column::Id)
+                    .into(),
+            )
+            .column_as(identities::Column::UpdatedAt, IDENTITY_UPDATED_AT)
+            .filter(sessions::Column::TokenDigest.eq(token.as_str()))
+            .into_model::<RevisionRow>()
+            .all(&self.db)
+            .await
+            .map_err(storage_error)?
+            .into_iter()
+            .next();
+        found
+            .map(|row| {
+                Ok(SessionRevision {
+                    session: session_from_rows(row.session, Vec::new())?,
+                    identity_updated_at: row.identity_updated_at,
+                })
+            })
+            .transpose()
     }
 
     async fn list_active_sessions(

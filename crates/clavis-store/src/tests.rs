@@ -10,7 +10,7 @@ use clavis_core::identity::{
     VerifiableAddress, VerificationStatus,
 };
 use clavis_core::secret::TokenDigest;
-use clavis_core::session::{Device, Session, SessionStore};
+use clavis_core::session::{Device, Session, SessionRevision, SessionStore};
 use clavis_types::id::{AddressId, DeviceId};
 use clavis_types::identity::IdentityState;
 use clavis_types::session::{Aal, AuthenticationMethod};
@@ -189,6 +189,43 @@ async fn session_found_by_digest_listed_and_revoked() {
         assert_eq!(
             after.iter().map(|s| s.id).collect::<Vec<_>>(),
             vec![current.id]
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_session_revision_is_the_row_without_devices_and_the_identitys_stamp() {
+    each_database(async |store| {
+        let mut owner = identity("revision@example.org");
+        store.insert_identity(&owner).await.unwrap();
+        let current = session(owner.id, 3600);
+        let digest = TokenDigest::of(b"revision");
+        store.insert_session(&current, &digest).await.unwrap();
+        let without_devices = Session {
+            devices: Vec::new(),
+            ..current.clone()
+        };
+        let read = store.find_session_revision(&digest).await.unwrap();
+        assert_eq!(
+            read,
+            Some(SessionRevision {
+                session: without_devices.clone(),
+                identity_updated_at: at(0),
+            })
+        );
+        // The smallest step an identity update takes is seen.
+        owner.updated_at = at(0) + TimeDelta::microseconds(1);
+        store.update_identity(&owner).await.unwrap();
+        let read = store.find_session_revision(&digest).await.unwrap().unwrap();
+        assert_eq!(read.identity_updated_at, owner.updated_at);
+        assert_eq!(read.session, without_devices);
+        assert_eq!(
+            store
+                .find_session_revision(&TokenDigest::of(b"unknown"))
+                .await
+                .unwrap(),
+            None
         );
     })
     .await;

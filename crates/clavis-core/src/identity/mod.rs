@@ -19,7 +19,7 @@ use crate::error::CoreError;
 use crate::random::{Rng, uuid_v4};
 use crate::storage::StorageError;
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 use clavis_types::IdentityId;
 use clavis_types::id::AddressId;
 use clavis_types::identity::IdentityState;
@@ -381,7 +381,9 @@ impl IdentityService {
         let mut updated = current.clone();
         updated.schema_id = schema_id;
         updated.traits = traits;
-        updated.updated_at = now;
+        // Every change moves the stamp forward, even within one tick of the clock: session
+        // caches read it to tell whether the identity they remember is still current.
+        updated.updated_at = now.max(current.updated_at + TimeDelta::microseconds(1));
         if let Some(state) = change.state.filter(|state| *state != current.state) {
             updated.state = state;
             updated.state_changed_at = Some(now);

@@ -92,6 +92,13 @@ pub trait SessionStore: Send + Sync {
         &self,
         token: &TokenDigest,
     ) -> Result<Option<Session>, StorageError>;
+    /// What a cached caller is checked against (see [`SessionRevision`]), in one read: the
+    /// session whose token has this digest, without its devices, and when its identity last
+    /// changed; `None` when there is no such session or its identity is gone.
+    async fn find_session_revision(
+        &self,
+        token: &TokenDigest,
+    ) -> Result<Option<SessionRevision>, StorageError>;
     /// An identity's active, unexpired sessions ordered by id, after `after`, at most `limit`.
     async fn list_active_sessions(
         &self,
@@ -138,6 +145,17 @@ pub trait SessionStore: Send + Sync {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SessionSettings {
     pub lifespan: TimeDelta,
+}
+
+/// A session as a cache refresh reads it again. Its devices are left out: they are written
+/// with the session and never change. Its identity is represented by `updated_at`, which
+/// every change to an identity (traits, state, addresses, credentials) moves forward
+/// ([`crate::identity::IdentityService::update`]): an identity whose stamp is the one already
+/// remembered need not be read again.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SessionRevision {
+    pub session: Session,
+    pub identity_updated_at: DateTime<Utc>,
 }
 
 /// An authenticated caller: the session it presented and the identity it belongs to.
@@ -379,7 +397,7 @@ impl SessionService {
                 return Err(CoreError::NoActiveSession);
             }
             if hit.refresh {
-                self.refresh_in_background(digest);
+                self.refresh_in_background(digest, hit.caller.clone());
             }
             return Ok(hit.caller);
         }
@@ -399,7 +417,7 @@ impl SessionService {
 
     /// Reads the session of a cache entry that is due again, off the request that noticed it,
     /// and replaces the entry with what it finds (see [`cache`]).
-    fn refresh_in_background(&self, digest: TokenDigest) {
+    fn refresh_in_background(&self, digest: TokenDigest, previous: Arc<Remembered>) {
         let Some(background) = &self.background else {
             return;
         };
@@ -408,10 +426,15 @@ impl SessionService {
         background.spawn(Box::pin(async move {
             let ticket = cache.ticket();
             let now = clock.now();
-            match read_caller(sessions.as_ref(), identities.as_ref(), &digest, now).await {
-                Ok(Some(caller)) => {
-                    cache.put(digest, Arc::new(Remembered::new(caller)), now, ticket);
-                }
+            let read = reread_caller(
+                sessions.as_ref(),
+                identities.as_ref(),
+                &digest,
+                &previous,
+                now,
+            );
+            match read.await {
+                Ok(Some(caller)) => cache.put(digest, caller, now, ticket),
                 Ok(None) => cache.forget_token(&digest),
                 Err(error) => {
                     tracing::warn!(%error, "refreshing a remembered session failed");
@@ -551,6 +574,49 @@ async fn read_caller(
         session,
         identity,
         client: None,
+    }))
+}
+
+/// `previous` (a cache entry) as storage has it now: the same entry when nothing changed, so
+/// its rendering is kept; the identity is read again only when its stamp moved (see
+/// [`SessionRevision`]). One read in the common case instead of one per table.
+async fn reread_caller(
+    sessions: &dyn SessionStore,
+    identities: &dyn IdentityStore,
+    digest: &TokenDigest,
+    previous: &Arc<Remembered>,
+    now: DateTime<Utc>,
+) -> Result<Option<Arc<Remembered>>, CoreError> {
+    let Some(revision) = sessions.find_session_revision(digest).await? else {
+        return Ok(None);
+    };
+    let known = &previous.caller;
+    let mut session = revision.session;
+    // A digest names one session for good; anything else is dropped and read afresh on use.
+    if session.id != known.session.id || !session.is_usable(now) {
+        return Ok(None);
+    }
+    session.devices.clone_from(&known.session.devices);
+    if revision.identity_updated_at == known.identity.updated_at {
+        if session == known.session {
+            return Ok(Some(previous.clone()));
+        }
+        return Ok(Some(Arc::new(Remembered::new(Authenticated {
+            session,
+            identity: known.identity.clone(),
+            client: None,
+        }))));
+    }
+    let identity = identities
+        .get_identity(session.identity_id)
+        .await?
+        .filter(Identity::is_active);
+    Ok(identity.map(|identity| {
+        Arc::new(Remembered::new(Authenticated {
+            session,
+            identity,
+            client: None,
+        }))
     }))
 }
 

@@ -1,5 +1,5 @@
 use super::*;
-use crate::identity::{IdentityService, NewIdentity, SchemaRegistry};
+use crate::identity::{IdentityChange, IdentityService, NewIdentity, SchemaRegistry};
 use crate::random::OsRng;
 use clavis_types::identity::IdentityState;
 use serde_json::json;
@@ -34,6 +34,8 @@ struct Memory {
     /// Runs once, inside the next session read, after the row was read: what another request
     /// does meanwhile.
     during_read: Mutex<Option<Box<dyn FnOnce() + Send>>>,
+    /// How many times a whole identity was read.
+    identity_reads: std::sync::atomic::AtomicUsize,
 }
 
 #[async_trait]
@@ -46,6 +48,8 @@ impl IdentityStore for Memory {
         Ok(())
     }
     async fn get_identity(&self, id: IdentityId) -> Result<Option<Identity>, StorageError> {
+        self.identity_reads
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         Ok(self.identities.lock().unwrap().get(&id).cloned())
     }
     async fn update_identity(&self, identity: &Identity) -> Result<(), StorageError> {
@@ -82,6 +86,22 @@ impl SessionStore for Memory {
             meanwhile();
         }
         Ok(found)
+    }
+    async fn find_session_revision(
+        &self,
+        token: &TokenDigest,
+    ) -> Result<Option<SessionRevision>, StorageError> {
+        let Some(mut session) = self.find_session_by_token(token).await? else {
+            return Ok(None);
+        };
+        session.devices.clear();
+        let identities = self.identities.lock().unwrap();
+        Ok(identities
+            .get(&session.identity_id)
+            .map(|identity| SessionRevision {
+                identity_updated_at: identity.updated_at,
+                session,
+            }))
     }
     async fn list_active_sessions(
         &self,
@@ -220,7 +240,14 @@ async fn alice_signed_in(f: &Fixture) -> (Identity, Session, BearerToken) {
     let identity = alice(f).await;
     let (session, token) = f
         .sessions
-        .issue(&identity, password_at(f.clock.now()), DeviceInfo::default())
+        .issue(
+            &identity,
+            password_at(f.clock.now()),
+            DeviceInfo {
+                ip_address: Some("192.0.2.7".into()),
+                user_agent: Some("test".into()),
+            },
+        )
         .await
         .unwrap();
     (identity, session, token)
@@ -469,14 +496,33 @@ async fn check_until_refresh_is_asked(
     waited
 }
 
-fn deactivate_behind_the_nodes_back(f: &Fixture, identity: IdentityId) {
+/// Another node: the same storage, no cache of this node's.
+fn other_node(f: &Fixture) -> IdentityService {
+    IdentityService::new(
+        Arc::new(SchemaRegistry::builtin().unwrap()),
+        f.memory.clone(),
+        f.clock.clone(),
+        Arc::new(OsRng),
+    )
+}
+
+async fn update_elsewhere(f: &Fixture, identity: IdentityId, change: IdentityChange) {
+    let current = f.memory.identities.lock().unwrap()[&identity].clone();
+    other_node(f).update(&current, change).await.unwrap();
+}
+
+async fn deactivate_behind_the_nodes_back(f: &Fixture, identity: IdentityId) {
+    let change = IdentityChange {
+        state: Some(IdentityState::Inactive),
+        ..IdentityChange::default()
+    };
+    update_elsewhere(f, identity, change).await;
+}
+
+fn identity_reads(f: &Fixture) -> usize {
     f.memory
-        .identities
-        .lock()
-        .unwrap()
-        .get_mut(&identity)
-        .unwrap()
-        .state = IdentityState::Inactive;
+        .identity_reads
+        .load(std::sync::atomic::Ordering::SeqCst)
 }
 
 #[tokio::test]
@@ -485,7 +531,7 @@ async fn a_refresh_ahead_sees_a_change_made_elsewhere_before_the_entry_expires()
     let (identity, _, token) = alice_signed_in(&f).await;
     f.sessions.authenticate(&token).await.unwrap();
     check_until_refresh_is_asked(&f, &queued, &token).await;
-    deactivate_behind_the_nodes_back(&f, identity.id);
+    deactivate_behind_the_nodes_back(&f, identity.id).await;
     assert!(
         f.sessions.authenticate(&token).await.is_ok(),
         "served from the entry while its refresh runs"
@@ -510,9 +556,87 @@ async fn a_refreshed_entry_is_trusted_anew_so_a_token_in_use_never_waits_for_sto
     queued.run().await;
     // Storage now says "inactive", so any check that read it would fail. The first entry was
     // trusted for at most 4/3 of `due`; past that, only the refreshed entry can answer.
-    deactivate_behind_the_nodes_back(&f, identity.id);
+    deactivate_behind_the_nodes_back(&f, identity.id).await;
     f.clock.advance(due / 3 + TimeDelta::milliseconds(50));
     assert!(f.sessions.authenticate(&token).await.is_ok());
+}
+
+#[tokio::test]
+async fn a_refresh_that_finds_nothing_changed_keeps_the_entry_and_reads_no_identity() {
+    let (f, _, queued) = cached_with_background();
+    let (_, session, token) = alice_signed_in(&f).await;
+    let first = f.sessions.authenticate_shared(&token).await.unwrap();
+    let reads = identity_reads(&f);
+    check_until_refresh_is_asked(&f, &queued, &token).await;
+    queued.run().await;
+    assert_eq!(identity_reads(&f), reads, "the identity's stamp sufficed");
+    let after = f.sessions.authenticate_shared(&token).await.unwrap();
+    assert!(
+        Arc::ptr_eq(&first, &after),
+        "the same entry, rendering included, is trusted anew"
+    );
+    assert_eq!(after.caller.session.devices.len(), 1);
+    assert_eq!(after.caller.session.devices, session.devices);
+}
+
+#[tokio::test]
+async fn a_refresh_reads_the_identity_again_when_another_node_changed_it() {
+    let (f, _, queued) = cached_with_background();
+    let (identity, _, token) = alice_signed_in(&f).await;
+    f.sessions.authenticate(&token).await.unwrap();
+    check_until_refresh_is_asked(&f, &queued, &token).await;
+    let change = IdentityChange {
+        traits: Some(json!({"email": "alice@example.com"})),
+        ..IdentityChange::default()
+    };
+    update_elsewhere(&f, identity.id, change).await;
+    let reads = identity_reads(&f);
+    queued.run().await;
+    assert_eq!(identity_reads(&f), reads + 1);
+    let caller = f.sessions.authenticate(&token).await.unwrap();
+    assert_eq!(caller.identity.traits["email"], "alice@example.com");
+}
+
+#[tokio::test]
+async fn a_refresh_sees_a_session_changed_elsewhere_and_keeps_its_devices() {
+    let (f, _, queued) = cached_with_background();
+    let (identity, session, token) = alice_signed_in(&f).await;
+    f.sessions.authenticate(&token).await.unwrap();
+    check_until_refresh_is_asked(&f, &queued, &token).await;
+    let mut extended = session.clone();
+    extended.expires_at += TimeDelta::hours(1);
+    f.memory
+        .update_session_authentication(&extended)
+        .await
+        .unwrap();
+    queued.run().await;
+    let caller = f.sessions.authenticate(&token).await.unwrap();
+    assert_eq!(caller.session, extended);
+    assert_eq!(caller.identity.id, identity.id);
+    check_until_refresh_is_asked(&f, &queued, &token).await;
+    f.memory
+        .revoke_session(identity.id, session.id)
+        .await
+        .unwrap();
+    queued.run().await;
+    assert!(matches!(
+        f.sessions.authenticate(&token).await,
+        Err(CoreError::NoActiveSession)
+    ));
+}
+
+#[tokio::test]
+async fn every_identity_update_moves_its_stamp_forward_even_within_one_clock_tick() {
+    let f = fixture();
+    let identity = alice(&f).await;
+    let change = || IdentityChange {
+        metadata_public: Some(json!({"n": 1})),
+        ..IdentityChange::default()
+    };
+    let once = f.identities.update(&identity, change()).await.unwrap();
+    let twice = f.identities.update(&once, change()).await.unwrap();
+    assert_eq!(f.clock.now(), identity.updated_at, "the clock did not move");
+    assert!(identity.updated_at < once.updated_at && once.updated_at < twice.updated_at);
 }
 
 #[tokio::test]

@@ -95,7 +95,7 @@ async fn sessions_whoami(
     Ok(HttpResponse::Ok()
         .insert_header((IDENTITY_HEADER, who.caller.identity.id.to_string()))
         .content_type(ContentType::json())
-        .body(Bytes::copy_from_slice(&body)))
+        .body(Bytes::from_owner(body)))
 }
 
 async fn sessions_list(
