@@ -65,6 +65,7 @@ pub struct GroupCommit<A> {
     queue: Mutex<Vec<Waiting<A>>>,
     writers: Arc<tokio::sync::Semaphore>,
     statements: Arc<AtomicUsize>,
+    turns: AtomicUsize,
 }
 
 impl<A> std::fmt::Debug for GroupCommit<A> {
@@ -81,6 +82,7 @@ impl<A> GroupCommit<A> {
             queue: Mutex::new(Vec::new()),
             writers: Arc::new(tokio::sync::Semaphore::new(grouping.writers.max(1))),
             statements: Arc::default(),
+            turns: AtomicUsize::new(0),
         }
     }
 }
@@ -103,18 +105,18 @@ where
         loop {
             tokio::select! {
                 biased;
-                result = &mut done => {
-                    return result.unwrap_or_else(|_| {
-                        Err(StorageError::Backend("the insert was abandoned".to_owned()))
-                    });
-                }
+                result = &mut done => return answered(result),
                 turn = self.writers.clone().acquire_owned() => {
                     // The semaphore is never closed.
                     let Ok(turn) = turn else { continue };
+                    self.turns.fetch_add(1, Ordering::Relaxed);
                     let batch = self.take_batch();
                     if batch.is_empty() {
-                        // Ours went out with an earlier batch; its answer is on its way.
-                        continue;
+                        // Ours went out with an earlier batch: wait for its answer alone.
+                        // Taking turns meanwhile would find the queue empty again and again,
+                        // spinning for as long as the write takes while writers are free.
+                        drop(turn);
+                        return answered(done.await);
                     }
                     let db = db.clone();
                     let statements = self.statements.clone();
@@ -139,6 +141,11 @@ where
         self.statements.load(Ordering::Relaxed)
     }
 
+    /// Writer turns taken so far, each to write what was queued or to find it already taken.
+    pub fn turns(&self) -> usize {
+        self.turns.load(Ordering::Relaxed)
+    }
+
     fn waiting(&self) -> std::sync::MutexGuard<'_, Vec<Waiting<A>>> {
         // Pushing and draining cannot panic halfway; a poisoned queue is still a queue.
         self.queue.lock().unwrap_or_else(|e| e.into_inner())
@@ -149,6 +156,13 @@ where
         let n = self.grouping.batch_len(queue.iter().map(|w| w.size));
         queue.drain(..n).collect()
     }
+}
+
+/// A caller's answer; a writer that went away without one abandoned the insert.
+fn answered(
+    received: Result<Result<(), StorageError>, oneshot::error::RecvError>,
+) -> Result<(), StorageError> {
+    received.unwrap_or_else(|_| Err(StorageError::Backend("the insert was abandoned".to_owned())))
 }
 
 async fn write<A>(db: &DatabaseConnection, batch: Vec<Waiting<A>>, statements: &AtomicUsize)

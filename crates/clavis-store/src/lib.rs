@@ -51,6 +51,11 @@ impl Store {
     pub fn flow_insert_statements(&self) -> usize {
         self.new_flows.statements()
     }
+
+    /// Writer turns the grouped inserts of new flows have taken so far.
+    pub fn flow_insert_turns(&self) -> usize {
+        self.new_flows.turns()
+    }
 }
 
 /// How new flows are grouped on each database.

@@ -323,6 +323,39 @@ async fn flows_created_together_share_statements_and_each_is_committed() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flow_waiting_for_its_group_to_commit_takes_no_more_writer_turns() {
+    use clavis_core::flow::FlowStore;
+    use sea_orm::{ConnectionTrait, DbBackend, TransactionTrait};
+    each_database(async |store| {
+        // Another connection holds the table, so the flow's write waits meanwhile.
+        let holder = store.db.begin().await.unwrap();
+        let hold = match holder.get_database_backend() {
+            DbBackend::Postgres => "LOCK TABLE selfservice_flows IN SHARE MODE",
+            _ => "UPDATE selfservice_flows SET updated_at = updated_at WHERE 0 = 1",
+        };
+        holder.execute_unprepared(hold).await.unwrap();
+        let waiting = {
+            let store = store.clone();
+            tokio::spawn(async move { store.insert_flow(&flow(1)).await })
+        };
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        assert!(
+            !waiting.is_finished(),
+            "the write did not wait for the lock"
+        );
+        let turns = store.flow_insert_turns();
+        // One turn writes it; at most one more finds it taken and then only waits.
+        assert!(
+            turns <= 2,
+            "{turns} writer turns for one flow being written"
+        );
+        holder.commit().await.unwrap();
+        waiting.await.unwrap().unwrap();
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_flow_that_cannot_be_stored_fails_alone_in_its_group() {
     use clavis_core::flow::FlowStore;
     each_database(async |store| {
