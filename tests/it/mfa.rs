@@ -419,6 +419,8 @@ async fn totp_secret_is_sealed_at_rest(srv: TestServer) {
         .find(|c| c.kind.as_str() == "totp")
         .expect("a totp credential")
         .config
+        .read()
+        .expect("read in full")
         .to_string();
     assert!(stored.contains("xc1:"), "{stored}");
     assert!(!stored.contains(&secret), "the seed is not stored readable");

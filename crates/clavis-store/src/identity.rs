@@ -5,26 +5,65 @@ use crate::entity::{
     identities, identity_credential_identifiers, identity_credentials, identity_recovery_addresses,
     identity_verifiable_addresses,
 };
-use crate::row::{IdentityRows, identity_from_rows, identity_state_to_row, storage_error};
+use crate::row::{
+    CredentialRow, IdentityRows, identity_from_rows, identity_state_to_row, storage_error,
+};
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use clavis_core::StorageError;
 use clavis_core::identity::admin::{IdentityDirectory, IdentityFilter};
 use clavis_core::identity::{
-    AddressLookup, CredentialKind, IdentifierLookup, Identity, IdentityStore,
+    AddressLookup, CredentialConfig, CredentialKind, IdentifierLookup, Identity, IdentityStore,
 };
 use clavis_types::IdentityId;
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, Query, SelectStatement};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, TransactionTrait,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter,
+    QueryOrder, QuerySelect, TransactionTrait,
 };
 use std::collections::HashMap;
 use uuid::Uuid;
 
+/// Whether credentials are read with their payloads (see [`CredentialConfig`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Payloads {
+    Read,
+    Withheld,
+}
+
+/// A credential row without its payload.
+#[derive(FromQueryResult)]
+struct CredentialHead {
+    id: Uuid,
+    identity_id: Uuid,
+    kind: String,
+    version: i32,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+impl From<CredentialHead> for CredentialRow {
+    fn from(row: CredentialHead) -> Self {
+        Self {
+            id: row.id,
+            identity_id: row.identity_id,
+            kind: row.kind,
+            config: CredentialConfig::Withheld,
+            version: row.version,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        }
+    }
+}
+
 impl Store {
     /// The identities of these rows with their addresses, credentials and identifiers, read
     /// with one query per table, in the order of `rows`.
-    async fn hydrate(&self, rows: Vec<identities::Model>) -> Result<Vec<Identity>, StorageError> {
+    async fn hydrate(
+        &self,
+        rows: Vec<identities::Model>,
+        payloads: Payloads,
+    ) -> Result<Vec<Identity>, StorageError> {
         if rows.is_empty() {
             return Ok(Vec::new());
         }
@@ -48,10 +87,33 @@ impl Store {
             |a| a.identity_id,
         );
         let credentials = identity_credentials::Entity::find()
-            .filter(identity_credentials::Column::IdentityId.is_in(ids))
-            .all(&self.db)
-            .await
-            .map_err(storage_error)?;
+            .filter(identity_credentials::Column::IdentityId.is_in(ids));
+        let credentials: Vec<CredentialRow> = match payloads {
+            Payloads::Read => credentials
+                .all(&self.db)
+                .await
+                .map_err(storage_error)?
+                .into_iter()
+                .map(CredentialRow::from)
+                .collect(),
+            Payloads::Withheld => credentials
+                .select_only()
+                .columns([
+                    identity_credentials::Column::Id,
+                    identity_credentials::Column::IdentityId,
+                    identity_credentials::Column::Kind,
+                    identity_credentials::Column::Version,
+                    identity_credentials::Column::CreatedAt,
+                    identity_credentials::Column::UpdatedAt,
+                ])
+                .into_model::<CredentialHead>()
+                .all(&self.db)
+                .await
+                .map_err(storage_error)?
+                .into_iter()
+                .map(CredentialRow::from)
+                .collect(),
+        };
         let credential_ids: Vec<Uuid> = credentials.iter().map(|c| c.id).collect();
         let mut identifiers = if credential_ids.is_empty() {
             HashMap::new()
@@ -126,7 +188,18 @@ impl IdentityStore for Store {
             .all(&self.db)
             .await
             .map_err(storage_error)?;
-        Ok(self.hydrate(rows).await?.pop())
+        Ok(self.hydrate(rows, Payloads::Read).await?.pop())
+    }
+
+    async fn get_identity_without_configs(
+        &self,
+        id: IdentityId,
+    ) -> Result<Option<Identity>, StorageError> {
+        let rows = identities::Entity::find_by_id(id.as_uuid())
+            .all(&self.db)
+            .await
+            .map_err(storage_error)?;
+        Ok(self.hydrate(rows, Payloads::Withheld).await?.pop())
     }
 
     async fn update_identity(&self, identity: &Identity) -> Result<(), StorageError> {
@@ -224,12 +297,20 @@ async fn insert_credentials(
     identity: &Identity,
 ) -> Result<(), StorageError> {
     for credential in identity.credentials.values() {
+        // An identity read without its payloads is never written back (it would erase them).
+        let config = credential.config.read().ok_or_else(|| {
+            StorageError::Backend(format!(
+                "the {} credential of identity {} was read without its payload",
+                credential.kind.as_str(),
+                identity.id
+            ))
+        })?;
         let credential_id = Uuid::new_v4();
         identity_credentials::Entity::insert(identity_credentials::ActiveModel {
             id: Set(credential_id),
             identity_id: Set(identity.id.as_uuid()),
             kind: Set(credential.kind.as_str().to_owned()),
-            config: Set(credential.config.clone()),
+            config: Set(config.clone()),
             version: Set(credential.version),
             created_at: Set(credential.created_at),
             updated_at: Set(credential.updated_at),
@@ -300,7 +381,7 @@ impl IdentityDirectory for Store {
             .all(&self.db)
             .await
             .map_err(storage_error)?;
-        self.hydrate(rows).await
+        self.hydrate(rows, Payloads::Withheld).await
     }
 
     async fn delete_identity(&self, id: IdentityId) -> Result<bool, StorageError> {
@@ -373,7 +454,7 @@ impl IdentifierLookup for Store {
             .all(&self.db)
             .await
             .map_err(storage_error)?;
-        Ok(self.hydrate(rows).await?.pop())
+        Ok(self.hydrate(rows, Payloads::Read).await?.pop())
     }
 }
 

@@ -4,10 +4,11 @@ use crate::entity::{
     identities, identity_credential_identifiers, identity_credentials, identity_recovery_addresses,
     identity_verifiable_addresses, session_devices, sessions,
 };
+use chrono::{DateTime, Utc};
 use clavis_core::StorageError;
 use clavis_core::identity::{
-    AddressVia, Credential, CredentialKind, Identity, RecoveryAddress, VerifiableAddress,
-    VerificationStatus,
+    AddressVia, Credential, CredentialConfig, CredentialKind, Identity, RecoveryAddress,
+    VerifiableAddress, VerificationStatus,
 };
 use clavis_core::session::{Device, Session};
 use clavis_types::IdentityId;
@@ -17,6 +18,7 @@ use clavis_types::identity::IdentityState;
 use clavis_types::session::{Aal, AuthenticationMethod};
 use sea_orm::{DbErr, SqlErr};
 use std::collections::BTreeMap;
+use uuid::Uuid;
 
 /// Maps a database error to the domain's view of it.
 pub fn storage_error(error: DbErr) -> StorageError {
@@ -49,12 +51,37 @@ fn via_from_row(value: &str) -> Result<AddressVia, StorageError> {
     AddressVia::parse(value).ok_or_else(|| corrupt("address channel", value))
 }
 
+/// A row of `identity_credentials`, its payload read or not (see [`CredentialConfig`]).
+pub struct CredentialRow {
+    pub id: Uuid,
+    pub identity_id: Uuid,
+    pub kind: String,
+    pub config: CredentialConfig,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<identity_credentials::Model> for CredentialRow {
+    fn from(row: identity_credentials::Model) -> Self {
+        Self {
+            id: row.id,
+            identity_id: row.identity_id,
+            kind: row.kind,
+            config: CredentialConfig::Read(row.config),
+            version: row.version,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        }
+    }
+}
+
 /// Everything read for one identity.
 pub struct IdentityRows {
     pub identity: identities::Model,
     pub verifiable: Vec<identity_verifiable_addresses::Model>,
     pub recovery: Vec<identity_recovery_addresses::Model>,
-    pub credentials: Vec<identity_credentials::Model>,
+    pub credentials: Vec<CredentialRow>,
     pub identifiers: Vec<identity_credential_identifiers::Model>,
 }
 

@@ -5,6 +5,7 @@ use crate::Store;
 use crate::testing::TestDatabase;
 use chrono::{DateTime, TimeDelta, Utc};
 use clavis_core::StorageError;
+use clavis_core::identity::admin::{IdentityDirectory, IdentityFilter};
 use clavis_core::identity::{
     AddressVia, Credential, CredentialKind, Identity, IdentityStore, RecoveryAddress,
     VerifiableAddress, VerificationStatus,
@@ -30,7 +31,7 @@ fn identity(email: &str) -> Identity {
         Credential {
             kind: CredentialKind::Password,
             identifiers: vec![email.to_owned()],
-            config: json!({"v": 1, "hashed_password": "$argon2id$..."}),
+            config: json!({"v": 1, "hashed_password": "$argon2id$..."}).into(),
             version: 1,
             created_at: at(0),
             updated_at: at(0),
@@ -112,6 +113,34 @@ async fn identity_round_trips_with_addresses_and_credentials() {
                 .unwrap()
                 .is_none()
         );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn an_identity_read_without_payloads_is_whole_but_them_and_never_written_back() {
+    each_database(async |store| {
+        let original = identity("partial@example.org");
+        store.insert_identity(&original).await.unwrap();
+        let partial = store
+            .get_identity_without_configs(original.id)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(partial, original.clone().without_configs());
+        assert!(!partial.has_configs());
+        let listed = store
+            .list_identities(&IdentityFilter::default(), None, 10)
+            .await
+            .unwrap();
+        assert_eq!(listed, vec![original.clone().without_configs()]);
+
+        let mut changed = partial;
+        changed.traits = json!({"email": "partial@example.org", "name": {"first": "B"}});
+        let err = store.update_identity(&changed).await.unwrap_err();
+        assert!(matches!(err, StorageError::Backend(_)), "{err:?}");
+        let stored = store.get_identity(original.id).await.unwrap().unwrap();
+        assert_eq!(stored, original, "a refused write changes nothing");
     })
     .await;
 }

@@ -13,6 +13,7 @@ use clavis_core::identity::{CredentialKind, Identity};
 use clavis_types::message;
 use clavis_types::session::Aal;
 use clavis_types::ui::{Message, Node};
+use serde::Deserialize;
 use serde_json::Value;
 
 #[async_trait]
@@ -90,5 +91,6 @@ pub(crate) fn config(identity: &Identity) -> Option<LookupConfig> {
     identity
         .credentials
         .get(&CredentialKind::LookupSecret)
-        .and_then(|c| serde_json::from_value(c.config.clone()).ok())
+        .and_then(|c| c.config.read())
+        .and_then(|config| LookupConfig::deserialize(config).ok())
 }

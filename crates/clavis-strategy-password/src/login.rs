@@ -13,6 +13,7 @@ use clavis_core::identity::{CredentialKind, Identity, IdentityChange};
 use clavis_types::message;
 use clavis_types::session::Aal;
 use clavis_types::ui::Node;
+use serde::Deserialize;
 use serde_json::Value;
 
 #[async_trait]
@@ -78,7 +79,8 @@ impl LoginMethod for PasswordMethod {
         let stored = identity
             .as_ref()
             .and_then(|i| i.credentials.get(&CredentialKind::Password))
-            .and_then(|c| serde_json::from_value::<PasswordConfig>(c.config.clone()).ok());
+            .and_then(|c| c.config.read())
+            .and_then(|config| PasswordConfig::deserialize(config).ok());
         let password = Password::new(password);
         let matched = self
             .deps

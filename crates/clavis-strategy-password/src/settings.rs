@@ -12,6 +12,7 @@ use clavis_core::flow::method::{FieldMessage, Outcome, SettingsContext, Settings
 use clavis_core::identity::{CredentialKind, IdentityChange};
 use clavis_types::message;
 use clavis_types::ui::Node;
+use serde::Deserialize;
 use serde_json::Value;
 
 #[async_trait]
@@ -59,7 +60,8 @@ impl SettingsMethod for PasswordMethod {
         let current = identity
             .credentials
             .get(&CredentialKind::Password)
-            .and_then(|c| serde_json::from_value::<PasswordConfig>(c.config.clone()).ok());
+            .and_then(|c| c.config.read())
+            .and_then(|config| PasswordConfig::deserialize(config).ok());
         if let Some(current) = &current {
             let same = self
                 .deps

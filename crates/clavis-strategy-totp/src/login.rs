@@ -13,6 +13,7 @@ use clavis_core::identity::{CredentialKind, Identity};
 use clavis_types::message;
 use clavis_types::session::Aal;
 use clavis_types::ui::Node;
+use serde::Deserialize;
 use serde_json::Value;
 
 #[async_trait]
@@ -85,7 +86,8 @@ impl TotpMethod {
         identity
             .credentials
             .get(&CredentialKind::Totp)
-            .and_then(|c| serde_json::from_value(c.config.clone()).ok())
+            .and_then(|c| c.config.read())
+            .and_then(|config| TotpConfig::deserialize(config).ok())
     }
 
     /// The seed sealed in a credential or flow, labelled for `identity`.

@@ -221,7 +221,8 @@ impl TestServer {
         stored
             .credentials
             .get(&CredentialKind::Password)
-            .and_then(|c| c.config["hashed_password"].as_str().map(str::to_owned))
+            .and_then(|c| c.config.read())
+            .and_then(|config| config["hashed_password"].as_str().map(str::to_owned))
     }
 
     /// Issues an aal1 password session for `identity`; returns the session and its token.

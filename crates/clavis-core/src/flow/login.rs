@@ -193,6 +193,14 @@ impl LoginEngine {
             let refused = vec![FieldMessage::global(message::login_no_strategy())];
             return Ok(LoginResult::Flow(self.keeper.record(flow, refused).await?));
         };
+        // Second factors check what the caller's credentials hold (the TOTP seed, the codes).
+        let session = match session {
+            Some(mut current) => {
+                current.identity = self.identities.in_full(current.identity).await?;
+                Some(current)
+            }
+            None => None,
+        };
         let ctx = LoginContext {
             flow_type: flow.flow_type,
             requested_aal: flow.requested_aal,

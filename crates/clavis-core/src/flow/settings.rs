@@ -164,6 +164,9 @@ impl SettingsEngine {
         messages: Vec<clavis_types::ui::Message>,
     ) -> Result<Flow, CoreError> {
         self.check_assurance(&new.caller)?;
+        let mut new = new;
+        // Methods read the credentials' payloads (the current password, the lookup codes).
+        new.caller.identity = self.identities.in_full(new.caller.identity).await?;
         let mut flow = self.keeper.draft(Draft {
             flow_type: new.flow_type,
             state: FlowState::ShowForm,
@@ -205,6 +208,8 @@ impl SettingsEngine {
         request: RequestFacts,
     ) -> Result<SettingsResult, CoreError> {
         self.check_assurance(&caller)?;
+        let mut caller = caller;
+        caller.identity = self.identities.in_full(caller.identity).await?;
         let mut flow = self.keeper.for_submission(id, &request).await?;
         if flow.identity_id != Some(caller.identity.id) {
             return Err(CoreError::IdentityMismatch);

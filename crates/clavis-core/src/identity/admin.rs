@@ -46,7 +46,8 @@ pub struct IdentityFilter {
 /// The storage listings and deletions need, beyond [`super::IdentityStore`].
 #[async_trait]
 pub trait IdentityDirectory: Send + Sync {
-    /// Identities matching `filter`, ordered by id, after `after`, at most `limit`.
+    /// Identities matching `filter`, ordered by id, after `after`, at most `limit`, without
+    /// their credentials' payloads (a listing shows credential types and identifiers only).
     async fn list_identities(
         &self,
         filter: &IdentityFilter,

@@ -81,15 +81,44 @@ impl CredentialKind {
     }
 }
 
-/// One credential of an identity. `config` is the owning method's versioned payload, opaque here.
+/// One credential of an identity. `config` is the owning method's versioned payload, opaque
+/// here, unless the identity was read without it (see [`CredentialConfig`]).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Credential {
     pub kind: CredentialKind,
     pub identifiers: Vec<String>,
-    pub config: Value,
+    pub config: CredentialConfig,
     pub version: i32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+/// A credential's payload: the owning method's versioned JSON (password hashes, sealed TOTP
+/// seeds, lookup codes), or the fact that it was not read. Identities remembered with
+/// sessions are read without payloads ([`IdentityStore::get_identity_without_configs`]):
+/// checking a session needs only which credentials exist and their identifiers, and secrets
+/// stay out of the session cache. A method that needs a payload works on an identity read in
+/// full; storage refuses to write an identity whose payloads were not read.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CredentialConfig {
+    Read(Value),
+    Withheld,
+}
+
+impl CredentialConfig {
+    /// The payload, if it was read.
+    pub fn read(&self) -> Option<&Value> {
+        match self {
+            CredentialConfig::Read(value) => Some(value),
+            CredentialConfig::Withheld => None,
+        }
+    }
+}
+
+impl From<Value> for CredentialConfig {
+    fn from(value: Value) -> Self {
+        CredentialConfig::Read(value)
+    }
 }
 
 /// Progress of an address' verification.
@@ -167,6 +196,21 @@ impl Identity {
     pub fn is_active(&self) -> bool {
         self.state == IdentityState::Active
     }
+
+    /// Whether every credential's payload was read (see [`CredentialConfig`]).
+    pub fn has_configs(&self) -> bool {
+        self.credentials
+            .values()
+            .all(|c| matches!(c.config, CredentialConfig::Read(_)))
+    }
+
+    /// The same identity without its credentials' payloads.
+    pub fn without_configs(mut self) -> Identity {
+        for credential in self.credentials.values_mut() {
+            credential.config = CredentialConfig::Withheld;
+        }
+        self
+    }
 }
 
 /// The storage an identity needs.
@@ -177,6 +221,14 @@ pub trait IdentityStore: Send + Sync {
     async fn insert_identity(&self, identity: &Identity) -> Result<(), StorageError>;
     /// Reads an identity with its addresses and credentials.
     async fn get_identity(&self, id: IdentityId) -> Result<Option<Identity>, StorageError>;
+    /// Reads an identity with its addresses and credentials, leaving out the credentials'
+    /// payloads ([`CredentialConfig::Withheld`]): what a session check needs.
+    async fn get_identity_without_configs(
+        &self,
+        id: IdentityId,
+    ) -> Result<Option<Identity>, StorageError> {
+        Ok(self.get_identity(id).await?.map(Identity::without_configs))
+    }
     /// Replaces an identity's traits, state, metadata, addresses, credentials and identifiers,
     /// all or nothing. A taken identifier or address is a [`StorageError::Conflict`].
     async fn update_identity(&self, identity: &Identity) -> Result<(), StorageError>;
@@ -359,13 +411,29 @@ impl IdentityService {
             .ok_or(CoreError::IdentityNotFound)
     }
 
+    /// `identity` with its credentials' payloads: as it is when it has them, else read again
+    /// in full (see [`CredentialConfig`]).
+    pub async fn in_full(&self, identity: Identity) -> Result<Identity, CoreError> {
+        if identity.has_configs() {
+            Ok(identity)
+        } else {
+            self.get(identity.id).await
+        }
+    }
+
     /// Applies `change` to `current`: validates new traits, keeps the verification state of
     /// addresses that stay, re-derives every credential's identifiers, and stores the result.
+    /// `current` must have been read in full (see [`CredentialConfig`]).
     pub async fn update(
         &self,
         current: &Identity,
         change: IdentityChange,
     ) -> Result<Identity, CoreError> {
+        if !current.has_configs() {
+            return Err(CoreError::Internal(
+                "an identity read without its credentials' payloads cannot be written back".into(),
+            ));
+        }
         let schema_id = change
             .schema_id
             .unwrap_or_else(|| current.schema_id.clone());
@@ -434,7 +502,7 @@ impl IdentityService {
                 Credential {
                     kind,
                     identifiers: Vec::new(),
-                    config,
+                    config: config.into(),
                     version: 0,
                     created_at,
                     updated_at: now,
@@ -526,7 +594,7 @@ fn credentials(
             let credential = Credential {
                 kind,
                 identifiers: extract.identifiers.get(&kind).cloned().unwrap_or_default(),
-                config,
+                config: config.into(),
                 version: 0,
                 created_at: now,
                 updated_at: now,

@@ -116,7 +116,7 @@ mod tests {
                 let credential = Credential {
                     kind: *kind,
                     identifiers: Vec::new(),
-                    config: Value::Null,
+                    config: Value::Null.into(),
                     version: 0,
                     created_at: at(),
                     updated_at: at(),

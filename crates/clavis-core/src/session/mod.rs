@@ -158,7 +158,10 @@ pub struct SessionRevision {
     pub identity_updated_at: DateTime<Utc>,
 }
 
-/// An authenticated caller: the session it presented and the identity it belongs to.
+/// An authenticated caller: the session it presented and the identity it belongs to. The
+/// identity is read without its credentials' payloads (see
+/// [`crate::identity::CredentialConfig`]); engines that need them read it in full
+/// ([`crate::identity::IdentityService::in_full`]).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Authenticated {
     pub session: Session,
@@ -446,7 +449,7 @@ impl SessionService {
 
     async fn active_identity(&self, id: IdentityId) -> Result<Identity, CoreError> {
         self.identities
-            .get_identity(id)
+            .get_identity_without_configs(id)
             .await?
             .filter(Identity::is_active)
             .ok_or(CoreError::NoActiveSession)
@@ -567,7 +570,7 @@ async fn read_caller(
         return Ok(None);
     };
     let identity = identities
-        .get_identity(session.identity_id)
+        .get_identity_without_configs(session.identity_id)
         .await?
         .filter(Identity::is_active);
     Ok(identity.map(|identity| Authenticated {
@@ -608,7 +611,7 @@ async fn reread_caller(
         }))));
     }
     let identity = identities
-        .get_identity(session.identity_id)
+        .get_identity_without_configs(session.identity_id)
         .await?
         .filter(Identity::is_active);
     Ok(identity.map(|identity| {

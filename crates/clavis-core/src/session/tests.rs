@@ -764,3 +764,51 @@ async fn a_check_racing_a_logout_does_not_put_the_session_back_in_the_cache() {
     f.sessions.authenticate(&token).await.unwrap();
     assert_eq!(cache.len(), 1, "a later read is remembered");
 }
+
+#[tokio::test]
+async fn a_caller_carries_its_credentials_without_their_payloads() {
+    let f = fixture();
+    let identity = f
+        .identities
+        .create(NewIdentity {
+            schema_id: None,
+            traits: json!({"email": "bob@example.org"}),
+            state: IdentityState::Active,
+            metadata_public: None,
+            metadata_admin: None,
+            credentials: vec![(
+                crate::identity::CredentialKind::Password,
+                json!({"hashed_password": "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA"}),
+            )],
+            external_id: None,
+            address_claims: Vec::new(),
+        })
+        .await
+        .unwrap();
+    let (_, token) = f
+        .sessions
+        .issue(&identity, password_at(f.clock.now()), DeviceInfo::default())
+        .await
+        .unwrap();
+    let caller = f.sessions.authenticate(&token).await.unwrap();
+    assert_eq!(caller.identity, identity.clone().without_configs());
+    assert_eq!(
+        caller.identity.credentials[&crate::identity::CredentialKind::Password].identifiers,
+        vec!["bob@example.org".to_owned()]
+    );
+
+    let change = IdentityChange {
+        metadata_public: Some(json!({"n": 1})),
+        ..IdentityChange::default()
+    };
+    let refused = f.identities.update(&caller.identity, change.clone()).await;
+    assert!(
+        matches!(refused, Err(CoreError::Internal(_))),
+        "{refused:?}"
+    );
+    assert_eq!(f.identities.get(identity.id).await.unwrap(), identity);
+
+    let full = f.identities.in_full(caller.identity).await.unwrap();
+    assert_eq!(full, identity);
+    f.identities.update(&full, change).await.unwrap();
+}
