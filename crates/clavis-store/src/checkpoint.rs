@@ -10,7 +10,11 @@
 //! paused, so that the whole log is in the database file and the next writer starts the log
 //! from its beginning again: the file stops growing even under a stream of new flows that
 //! never pauses. Other writers are not paused; the log restarts at the first gap between
-//! their writes that a checkpoint catches.
+//! their writes that a checkpoint catches. Should writers that never leave such a gap (a bulk
+//! import creating identities from many connections) make the log run away all the same,
+//! the last pass is a restarting checkpoint, which holds every writer off for the last few
+//! pages; a log file that grew during such a burst is cut back to `journal_size_limit` (see
+//! `connect.rs`) when the log starts again.
 //!
 //! It runs only on a SQLite database in WAL mode and ends by itself anywhere else. It must not
 //! hold writers back for longer than the last few pages take to copy.
@@ -27,9 +31,21 @@ const IDLE_PERIOD: Duration = Duration::from_secs(1);
 const PASSES: usize = 8;
 /// Pages left to copy that are few enough to copy with grouped inserts paused.
 const CATCH_UP_PAGES: i64 = 64;
-/// Log length, in pages, from which a round ends with the log wholly copied so that it
-/// starts again (SQLite's own checkpoint threshold).
-const LONG_LOG_PAGES: i64 = 1000;
+/// Log lengths, in pages, at which a round does more than one passive checkpoint.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct LogLimits {
+    /// From this length a round ends with the log wholly copied, so that it starts again.
+    long: i64,
+    /// From this length the last pass of a round also holds off writers other than grouped
+    /// inserts until the log starts again.
+    runaway: i64,
+}
+
+/// SQLite's own checkpoint threshold, and 32 MiB of 4 KiB pages.
+const LIMITS: LogLimits = LogLimits {
+    long: 1000,
+    runaway: 8000,
+};
 
 /// What `PRAGMA wal_checkpoint` reports: pages in the log and pages of it copied.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -84,8 +100,16 @@ impl Store {
         &self,
         previous: Option<LogPages>,
     ) -> Result<LogPages, DbErr> {
+        self.checkpoint_round_within(previous, LIMITS).await
+    }
+
+    async fn checkpoint_round_within(
+        &self,
+        previous: Option<LogPages>,
+        limits: LogLimits,
+    ) -> Result<LogPages, DbErr> {
         let mut pages = passive_checkpoint(&self.db).await?;
-        if pages.log >= LONG_LOG_PAGES && previous != Some(pages) {
+        if pages.log >= limits.long && previous != Some(pages) {
             for _ in 1..PASSES {
                 if pages.log - pages.copied <= CATCH_UP_PAGES {
                     break;
@@ -93,18 +117,37 @@ impl Store {
                 pages = passive_checkpoint(&self.db).await?;
             }
             let _paused = self.new_flows.pause().await;
-            pages = passive_checkpoint(&self.db).await?;
+            pages = if pages.log >= limits.runaway {
+                checkpoint(&self.db, Mode::Restart).await?
+            } else {
+                checkpoint(&self.db, Mode::Passive).await?
+            };
         }
         Ok(pages)
     }
 }
 
+/// How a checkpoint treats the writers and readers of the database.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Mode {
+    /// Copies what it can beside them, waiting for nobody.
+    Passive,
+    /// Holds off new writers until the whole log is copied and no reader uses it any more, so
+    /// the next writer starts the log from its beginning (given up after the busy timeout).
+    Restart,
+}
+
 async fn passive_checkpoint(db: &DatabaseConnection) -> Result<LogPages, DbErr> {
+    checkpoint(db, Mode::Passive).await
+}
+
+async fn checkpoint(db: &DatabaseConnection, mode: Mode) -> Result<LogPages, DbErr> {
+    let sql = match mode {
+        Mode::Passive => "PRAGMA wal_checkpoint(PASSIVE)",
+        Mode::Restart => "PRAGMA wal_checkpoint(RESTART)",
+    };
     let row = db
-        .query_one_raw(Statement::from_string(
-            DbBackend::Sqlite,
-            "PRAGMA wal_checkpoint(PASSIVE)",
-        ))
+        .query_one_raw(Statement::from_string(DbBackend::Sqlite, sql))
         .await?
         .ok_or_else(|| DbErr::Custom("wal_checkpoint returned no row".to_owned()))?;
     Ok(LogPages {
@@ -158,6 +201,63 @@ mod tests {
         let after = store.checkpoint_round(Some(copied)).await.unwrap();
         assert!(after.log < 20, "the log started again: {after:?}");
         assert_eq!(after.copied, after.log);
+    }
+
+    #[tokio::test]
+    async fn writers_and_readers_that_never_leave_a_gap_cannot_make_the_log_run_away() {
+        let dir = tempfile::tempdir().unwrap();
+        let dsn = format!(
+            "sqlite://{}?mode=rwc&max_conns=8",
+            dir.path().join("w.sqlite").display()
+        );
+        let store = Store::new(Database::connect(&dsn).await.unwrap().connection);
+        write_pages(&store, 1).await;
+        let limits = LogLimits {
+            long: 20,
+            runaway: 100,
+        };
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let writers: Vec<_> = (0..2)
+            .map(|_| {
+                let (store, stop) = (store.clone(), stop.clone());
+                tokio::spawn(async move {
+                    while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                        write_pages(&store, 4).await;
+                    }
+                })
+            })
+            .collect();
+        let readers: Vec<_> = (0..5)
+            .map(|_| {
+                let (store, stop) = (store.clone(), stop.clone());
+                tokio::spawn(async move {
+                    while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                        store
+                            .db
+                            .execute_unprepared("SELECT length(b) FROM filler WHERE rowid = 1")
+                            .await
+                            .unwrap();
+                    }
+                })
+            })
+            .collect();
+        let (mut last, mut longest, mut restarts) = (None, 0, 0);
+        for _ in 0..60 {
+            let pages = store.checkpoint_round_within(last, limits).await.unwrap();
+            if last.is_some_and(|l: LogPages| pages.log < l.log) {
+                restarts += 1;
+            }
+            longest = longest.max(pages.log);
+            last = Some(pages);
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        for task in writers.into_iter().chain(readers) {
+            task.await.unwrap();
+        }
+        assert!(restarts > 0, "the log started again");
+        // What three writers add while one round runs, on top of the limit.
+        assert!(longest < 4 * limits.runaway, "longest log: {longest} pages");
     }
 
     #[tokio::test]

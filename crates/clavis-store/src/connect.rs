@@ -37,6 +37,11 @@ pub struct MigrationStatus {
     pub pending: Vec<String>,
 }
 
+/// The size, in bytes, SQLite's log file is cut back to when the log starts again (64 MiB):
+/// well above what it holds between two checkpoints under load, so a steady load never pays
+/// for growing the file again.
+const WAL_FILE_LIMIT_BYTES: &str = "67108864";
+
 /// Each SQLite connection's page cache, in KiB (a negative `cache_size`; SQLite's default is
 /// 2,000 KiB). In WAL mode a connection drops its whole cache whenever another one has
 /// committed, and the operating system caches the file anyway: with 512 KiB the server kept
@@ -85,6 +90,9 @@ impl Database {
                             // The server copies the log into the database file beside the
                             // writers (checkpoint.rs), not inside a commit.
                             .pragma("wal_autocheckpoint", "0")
+                            // A log file grown by a burst of writes is cut back to this
+                            // size when the log starts again.
+                            .pragma("journal_size_limit", WAL_FILE_LIMIT_BYTES)
                     });
             }
             DatabaseKind::Postgres => {
@@ -326,6 +334,7 @@ mod tests {
         assert_eq!(pragma("journal_mode").await, "wal");
         assert_eq!(pragma("synchronous").await, "1", "NORMAL");
         assert_eq!(pragma("wal_autocheckpoint").await, "0");
+        assert_eq!(pragma("journal_size_limit").await, WAL_FILE_LIMIT_BYTES);
     }
 
     #[test]
