@@ -16,10 +16,10 @@ use clavis_core::identity::{
     AddressLookup, CredentialConfig, CredentialKind, IdentifierLookup, Identity, IdentityStore,
 };
 use clavis_types::IdentityId;
-use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, Query, SelectStatement};
+use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, Order, Query, SelectStatement};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter,
-    QueryOrder, QuerySelect, TransactionTrait,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult,
+    QueryFilter, QueryOrder, QueryResult, QuerySelect, TransactionTrait,
 };
 use std::collections::HashMap;
 use uuid::Uuid;
@@ -31,28 +31,32 @@ enum Payloads {
     Withheld,
 }
 
-/// A credential row without its payload.
-#[derive(FromQueryResult)]
-struct CredentialHead {
+/// A credential joined with one of its identifiers (`None` when it has none), its payload
+/// selected only when it is to be read.
+struct CredentialJoined {
     id: Uuid,
     identity_id: Uuid,
     kind: String,
+    config: Option<sea_orm::JsonValue>,
     version: i32,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
+    identifier: Option<String>,
 }
 
-impl From<CredentialHead> for CredentialRow {
-    fn from(row: CredentialHead) -> Self {
-        Self {
-            id: row.id,
-            identity_id: row.identity_id,
-            kind: row.kind,
-            config: CredentialConfig::Withheld,
-            version: row.version,
-            created_at: row.created_at,
-            updated_at: row.updated_at,
-        }
+impl FromQueryResult for CredentialJoined {
+    fn from_query_result(res: &QueryResult, pre: &str) -> Result<Self, DbErr> {
+        Ok(Self {
+            id: res.try_get(pre, "id")?,
+            identity_id: res.try_get(pre, "identity_id")?,
+            kind: res.try_get(pre, "kind")?,
+            // Absent when not selected; `hydrate` tells that from a missing payload.
+            config: res.try_get(pre, "config").ok(),
+            version: res.try_get(pre, "version")?,
+            created_at: res.try_get(pre, "created_at")?,
+            updated_at: res.try_get(pre, "updated_at")?,
+            identifier: res.try_get(pre, "identifier")?,
+        })
     }
 }
 
@@ -86,67 +90,96 @@ impl Store {
                 .map_err(storage_error)?,
             |a| a.identity_id,
         );
-        let credentials = identity_credentials::Entity::find()
-            .filter(identity_credentials::Column::IdentityId.is_in(ids));
-        let credentials: Vec<CredentialRow> = match payloads {
-            Payloads::Read => credentials
-                .all(&self.db)
-                .await
-                .map_err(storage_error)?
-                .into_iter()
-                .map(CredentialRow::from)
-                .collect(),
-            Payloads::Withheld => credentials
-                .select_only()
-                .columns([
-                    identity_credentials::Column::Id,
-                    identity_credentials::Column::IdentityId,
-                    identity_credentials::Column::Kind,
-                    identity_credentials::Column::Version,
-                    identity_credentials::Column::CreatedAt,
-                    identity_credentials::Column::UpdatedAt,
-                ])
-                .into_model::<CredentialHead>()
-                .all(&self.db)
-                .await
-                .map_err(storage_error)?
-                .into_iter()
-                .map(CredentialRow::from)
-                .collect(),
-        };
-        let credential_ids: Vec<Uuid> = credentials.iter().map(|c| c.id).collect();
-        let mut identifiers = if credential_ids.is_empty() {
-            HashMap::new()
-        } else {
-            group(
-                identity_credential_identifiers::Entity::find()
-                    .filter(
-                        identity_credential_identifiers::Column::CredentialId.is_in(credential_ids),
-                    )
-                    .order_by_asc(identity_credential_identifiers::Column::Identifier)
-                    .all(&self.db)
-                    .await
-                    .map_err(storage_error)?,
-                |i| i.credential_id,
-            )
-        };
-        let mut credentials = group(credentials, |c| c.identity_id);
+        let mut credentials = self.credentials_of(ids, payloads).await?;
         rows.into_iter()
             .map(|identity| {
-                let credentials = credentials.remove(&identity.id).unwrap_or_default();
-                let identifiers = credentials
-                    .iter()
-                    .flat_map(|c| identifiers.remove(&c.id).unwrap_or_default())
-                    .collect();
                 identity_from_rows(IdentityRows {
                     verifiable: verifiable.remove(&identity.id).unwrap_or_default(),
                     recovery: recovery.remove(&identity.id).unwrap_or_default(),
-                    credentials,
-                    identifiers,
+                    credentials: credentials.remove(&identity.id).unwrap_or_default(),
                     identity,
                 })
             })
             .collect()
+    }
+}
+
+impl Store {
+    /// The credentials of these identities with their identifiers (in order), by identity, in
+    /// one statement: credentials left-joined with their identifiers.
+    async fn credentials_of(
+        &self,
+        identities: Vec<Uuid>,
+        payloads: Payloads,
+    ) -> Result<HashMap<Uuid, Vec<CredentialRow>>, StorageError> {
+        use identity_credential_identifiers as identifiers;
+        use identity_credentials as credentials;
+        let mut query = Query::select();
+        query.columns([
+            (credentials::Entity, credentials::Column::Id),
+            (credentials::Entity, credentials::Column::IdentityId),
+            (credentials::Entity, credentials::Column::Kind),
+            (credentials::Entity, credentials::Column::Version),
+            (credentials::Entity, credentials::Column::CreatedAt),
+            (credentials::Entity, credentials::Column::UpdatedAt),
+        ]);
+        if payloads == Payloads::Read {
+            query.column((credentials::Entity, credentials::Column::Config));
+        }
+        query
+            .column((identifiers::Entity, identifiers::Column::Identifier))
+            .from(credentials::Entity)
+            .left_join(
+                identifiers::Entity,
+                Expr::col((identifiers::Entity, identifiers::Column::CredentialId))
+                    .equals((credentials::Entity, credentials::Column::Id)),
+            )
+            .and_where(
+                Expr::col((credentials::Entity, credentials::Column::IdentityId)).is_in(identities),
+            )
+            .order_by(
+                (identifiers::Entity, identifiers::Column::Identifier),
+                Order::Asc,
+            );
+        let rows =
+            CredentialJoined::find_by_statement(self.db.get_database_backend().build(&query))
+                .all(&self.db)
+                .await
+                .map_err(storage_error)?;
+        let mut read: Vec<CredentialRow> = Vec::new();
+        let mut at: HashMap<Uuid, usize> = HashMap::new();
+        for row in rows {
+            let index = match at.get(&row.id) {
+                Some(index) => *index,
+                None => {
+                    let config = match (payloads, row.config) {
+                        (Payloads::Read, Some(config)) => CredentialConfig::Read(config),
+                        (Payloads::Read, None) => {
+                            return Err(StorageError::Corrupt(format!(
+                                "credential {} has no readable config",
+                                row.id
+                            )));
+                        }
+                        (Payloads::Withheld, _) => CredentialConfig::Withheld,
+                    };
+                    read.push(CredentialRow {
+                        identity_id: row.identity_id,
+                        kind: row.kind,
+                        config,
+                        identifiers: Vec::new(),
+                        version: row.version,
+                        created_at: row.created_at,
+                        updated_at: row.updated_at,
+                    });
+                    at.insert(row.id, read.len() - 1);
+                    read.len() - 1
+                }
+            };
+            if let Some(identifier) = row.identifier {
+                read[index].identifiers.push(identifier);
+            }
+        }
+        Ok(group(read, |c| c.identity_id))
     }
 }
 

@@ -1,8 +1,8 @@
 //! Conversions between rows and domain values, and database errors into storage errors.
 
 use crate::entity::{
-    identities, identity_credential_identifiers, identity_credentials, identity_recovery_addresses,
-    identity_verifiable_addresses, session_devices, sessions,
+    identities, identity_recovery_addresses, identity_verifiable_addresses, session_devices,
+    sessions,
 };
 use chrono::{DateTime, Utc};
 use clavis_core::StorageError;
@@ -51,29 +51,16 @@ fn via_from_row(value: &str) -> Result<AddressVia, StorageError> {
     AddressVia::parse(value).ok_or_else(|| corrupt("address channel", value))
 }
 
-/// A row of `identity_credentials`, its payload read or not (see [`CredentialConfig`]).
+/// A row of `identity_credentials`, its payload read or not (see [`CredentialConfig`]), with
+/// its identifiers in order.
 pub struct CredentialRow {
-    pub id: Uuid,
     pub identity_id: Uuid,
     pub kind: String,
     pub config: CredentialConfig,
+    pub identifiers: Vec<String>,
     pub version: i32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
-}
-
-impl From<identity_credentials::Model> for CredentialRow {
-    fn from(row: identity_credentials::Model) -> Self {
-        Self {
-            id: row.id,
-            identity_id: row.identity_id,
-            kind: row.kind,
-            config: CredentialConfig::Read(row.config),
-            version: row.version,
-            created_at: row.created_at,
-            updated_at: row.updated_at,
-        }
-    }
 }
 
 /// Everything read for one identity.
@@ -82,7 +69,6 @@ pub struct IdentityRows {
     pub verifiable: Vec<identity_verifiable_addresses::Model>,
     pub recovery: Vec<identity_recovery_addresses::Model>,
     pub credentials: Vec<CredentialRow>,
-    pub identifiers: Vec<identity_credential_identifiers::Model>,
 }
 
 pub fn identity_from_rows(rows: IdentityRows) -> Result<Identity, StorageError> {
@@ -121,17 +107,11 @@ pub fn identity_from_rows(rows: IdentityRows) -> Result<Identity, StorageError> 
     for c in rows.credentials {
         let kind =
             CredentialKind::parse(&c.kind).ok_or_else(|| corrupt("credential kind", &c.kind))?;
-        let identifiers = rows
-            .identifiers
-            .iter()
-            .filter(|i| i.credential_id == c.id)
-            .map(|i| i.identifier.clone())
-            .collect();
         credentials.insert(
             kind,
             Credential {
                 kind,
-                identifiers,
+                identifiers: c.identifiers,
                 config: c.config,
                 version: c.version,
                 created_at: c.created_at,

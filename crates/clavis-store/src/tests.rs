@@ -102,7 +102,30 @@ async fn each_database(test: impl AsyncFn(Store)) {
 #[tokio::test]
 async fn identity_round_trips_with_addresses_and_credentials() {
     each_database(async |store| {
-        let original = identity("round@example.org");
+        let mut original = identity("round@example.org");
+        // Several identifiers, read back in order, and a credential without any.
+        original.credentials.insert(
+            CredentialKind::Code,
+            Credential {
+                kind: CredentialKind::Code,
+                identifiers: vec!["a-round@example.org".into(), "round@example.org".into()],
+                config: json!({"v": 1}).into(),
+                version: 0,
+                created_at: at(1),
+                updated_at: at(2),
+            },
+        );
+        original.credentials.insert(
+            CredentialKind::Totp,
+            Credential {
+                kind: CredentialKind::Totp,
+                identifiers: Vec::new(),
+                config: json!({"v": 1, "sealed": "xc1:..."}).into(),
+                version: 0,
+                created_at: at(3),
+                updated_at: at(3),
+            },
+        );
         store.insert_identity(&original).await.unwrap();
         let read = store.get_identity(original.id).await.unwrap().unwrap();
         assert_eq!(read, original);
