@@ -256,8 +256,12 @@ mod tests {
             task.await.unwrap();
         }
         assert!(restarts > 0, "the log started again");
-        // What three writers add while one round runs, on top of the limit.
-        assert!(longest < 4 * limits.runaway, "longest log: {longest} pages");
+        // On top of the limit, what the writers add while a round waits for its restart (a
+        // log that never starts again passes this within a dozen rounds here).
+        assert!(
+            longest < 10 * limits.runaway,
+            "longest log: {longest} pages"
+        );
     }
 
     #[tokio::test]

@@ -3,7 +3,6 @@
 use crate::Store;
 use crate::entity::{identities, session_devices, sessions};
 use crate::row::{session_from_rows, storage_error};
-use crate::unique;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use clavis_core::StorageError;
@@ -20,22 +19,42 @@ use std::collections::HashMap;
 use uuid::Uuid;
 
 impl Store {
-    /// The one session whose `column` equals `digest`, with its devices.
+    /// The one session whose `column` equals `digest`, with its devices, in one statement
+    /// (the session left-joined with its devices: a row per device).
     async fn find_session_by(
         &self,
         column: sessions::Column,
         digest: &TokenDigest,
     ) -> Result<Option<Session>, StorageError> {
-        let row = unique::row(
-            sessions::Entity::find().filter(column.eq(digest.as_str())),
-            &self.db,
-        )
-        .await
-        .map_err(storage_error)?;
-        match row {
-            Some(row) => Ok(self.with_devices(vec![row]).await?.pop()),
-            None => Ok(None),
-        }
+        let rows = sessions::Entity::find()
+            .join_rev(
+                JoinType::LeftJoin,
+                session_devices::Entity::belongs_to(sessions::Entity)
+                    .from(session_devices::Column::SessionId)
+                    .to(sessions::Column::Id)
+                    .into(),
+            )
+            .column_as(session_devices::Column::Id, DEVICE_ID)
+            .column_as(session_devices::Column::IpAddress, DEVICE_IP_ADDRESS)
+            .column_as(session_devices::Column::UserAgent, DEVICE_USER_AGENT)
+            .column_as(session_devices::Column::Location, DEVICE_LOCATION)
+            .column_as(session_devices::Column::CreatedAt, DEVICE_CREATED_AT)
+            .filter(column.eq(digest.as_str()))
+            .order_by_asc(session_devices::Column::CreatedAt)
+            .order_by_asc(session_devices::Column::Id)
+            .into_model::<SessionDeviceRow>()
+            .all(&self.db)
+            .await
+            .map_err(storage_error)?;
+        let mut rows = rows.into_iter();
+        let Some(first) = rows.next() else {
+            return Ok(None);
+        };
+        let devices = std::iter::once(first.device)
+            .chain(rows.map(|row| row.device))
+            .flatten()
+            .collect();
+        session_from_rows(first.session, devices).map(Some)
     }
 
     async fn with_devices(&self, rows: Vec<sessions::Model>) -> Result<Vec<Session>, StorageError> {
@@ -47,6 +66,7 @@ impl Store {
         for device in session_devices::Entity::find()
             .filter(session_devices::Column::SessionId.is_in(ids))
             .order_by_asc(session_devices::Column::CreatedAt)
+            .order_by_asc(session_devices::Column::Id)
             .all(&self.db)
             .await
             .map_err(storage_error)?
@@ -59,6 +79,39 @@ impl Store {
                 session_from_rows(row, own)
             })
             .collect()
+    }
+}
+
+/// A session row with one of its devices (`None` when it has none), as a left join reads
+/// them.
+struct SessionDeviceRow {
+    session: sessions::Model,
+    device: Option<session_devices::Model>,
+}
+
+const DEVICE_ID: &str = "device_id";
+const DEVICE_IP_ADDRESS: &str = "device_ip_address";
+const DEVICE_USER_AGENT: &str = "device_user_agent";
+const DEVICE_LOCATION: &str = "device_location";
+const DEVICE_CREATED_AT: &str = "device_created_at";
+
+impl FromQueryResult for SessionDeviceRow {
+    fn from_query_result(res: &QueryResult, pre: &str) -> Result<Self, DbErr> {
+        let session = sessions::Model::from_query_result(res, pre)?;
+        let device = res
+            .try_get::<Option<Uuid>>(pre, DEVICE_ID)?
+            .map(|id| -> Result<_, DbErr> {
+                Ok(session_devices::Model {
+                    id,
+                    session_id: session.id,
+                    ip_address: res.try_get(pre, DEVICE_IP_ADDRESS)?,
+                    user_agent: res.try_get(pre, DEVICE_USER_AGENT)?,
+                    location: res.try_get(pre, DEVICE_LOCATION)?,
+                    created_at: res.try_get(pre, DEVICE_CREATED_AT)?,
+                })
+            })
+            .transpose()?;
+        Ok(Self { session, device })
     }
 }
 

@@ -203,6 +203,29 @@ async fn session_found_by_digest_listed_and_revoked() {
             .unwrap()
             .unwrap();
         assert_eq!(found, current);
+        // A session with several devices is one session (in device order); one without any
+        // is found as well.
+        let elsewhere = identity("devices@example.org");
+        store.insert_identity(&elsewhere).await.unwrap();
+        let mut several = session(elsewhere.id, 3600);
+        let mut second = several.devices[0].clone();
+        second.id = DeviceId(Uuid::new_v4());
+        second.ip_address = Some("198.51.100.2".into());
+        several.devices.push(second);
+        several.devices.sort_by_key(|d| d.id);
+        let mut none = session(elsewhere.id, 3600);
+        none.devices.clear();
+        for (s, token) in [(&several, "d"), (&none, "e")] {
+            store
+                .insert_session(s, &TokenDigest::of(token.as_bytes()))
+                .await
+                .unwrap();
+            let found = store
+                .find_session_by_token(&TokenDigest::of(token.as_bytes()))
+                .await
+                .unwrap();
+            assert_eq!(found.as_ref(), Some(s));
+        }
         assert!(
             store
                 .find_session_by_token(&TokenDigest::of(b"zz"))
