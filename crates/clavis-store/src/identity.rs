@@ -62,7 +62,8 @@ impl FromQueryResult for CredentialJoined {
 
 impl Store {
     /// The identities of these rows with their addresses, credentials and identifiers, read
-    /// with one query per table, in the order of `rows`.
+    /// with one query per kind of address and one for the credentials with their
+    /// identifiers, in the order of `rows`.
     async fn hydrate(
         &self,
         rows: Vec<identities::Model>,
