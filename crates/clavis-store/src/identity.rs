@@ -16,7 +16,9 @@ use clavis_core::identity::{
     AddressLookup, CredentialConfig, CredentialKind, IdentifierLookup, Identity, IdentityStore,
 };
 use clavis_types::IdentityId;
-use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, Order, Query, SelectStatement};
+use sea_orm::sea_query::{
+    Alias, Expr, ExprTrait, Func, LikeExpr, Order, Query, SelectStatement, UnionType,
+};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult,
     QueryFilter, QueryOrder, QueryResult, QuerySelect, TransactionTrait,
@@ -44,6 +46,46 @@ struct CredentialJoined {
     identifier: Option<String>,
 }
 
+type VerifiableRow = identity_verifiable_addresses::Model;
+type RecoveryRow = identity_recovery_addresses::Model;
+type AddressGroups<T> = HashMap<Uuid, Vec<T>>;
+
+/// `address_kind` of a verifiable address in [`AddressJoined`] rows.
+const VERIFIABLE: i32 = 1;
+/// `address_kind` of a recovery address in [`AddressJoined`] rows.
+const RECOVERY: i32 = 2;
+
+/// An address of either kind; the verification columns are null for recovery addresses.
+struct AddressJoined {
+    kind: i32,
+    id: Uuid,
+    identity_id: Uuid,
+    via: String,
+    value: String,
+    verified: Option<bool>,
+    verified_at: Option<DateTime<Utc>>,
+    status: Option<String>,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+impl FromQueryResult for AddressJoined {
+    fn from_query_result(res: &QueryResult, pre: &str) -> Result<Self, DbErr> {
+        Ok(Self {
+            kind: res.try_get(pre, "address_kind")?,
+            id: res.try_get(pre, "id")?,
+            identity_id: res.try_get(pre, "identity_id")?,
+            via: res.try_get(pre, "via")?,
+            value: res.try_get(pre, "value")?,
+            verified: res.try_get(pre, "verified")?,
+            verified_at: res.try_get(pre, "verified_at")?,
+            status: res.try_get(pre, "status")?,
+            created_at: res.try_get(pre, "created_at")?,
+            updated_at: res.try_get(pre, "updated_at")?,
+        })
+    }
+}
+
 impl FromQueryResult for CredentialJoined {
     fn from_query_result(res: &QueryResult, pre: &str) -> Result<Self, DbErr> {
         Ok(Self {
@@ -62,7 +104,7 @@ impl FromQueryResult for CredentialJoined {
 
 impl Store {
     /// The identities of these rows with their addresses, credentials and identifiers, read
-    /// with one query per kind of address and one for the credentials with their
+    /// with one query for the addresses of both kinds and one for the credentials with their
     /// identifiers, in the order of `rows`.
     async fn hydrate(
         &self,
@@ -73,24 +115,7 @@ impl Store {
             return Ok(Vec::new());
         }
         let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
-        let mut verifiable = group(
-            identity_verifiable_addresses::Entity::find()
-                .filter(identity_verifiable_addresses::Column::IdentityId.is_in(ids.clone()))
-                .order_by_asc(identity_verifiable_addresses::Column::Value)
-                .all(&self.db)
-                .await
-                .map_err(storage_error)?,
-            |a| a.identity_id,
-        );
-        let mut recovery = group(
-            identity_recovery_addresses::Entity::find()
-                .filter(identity_recovery_addresses::Column::IdentityId.is_in(ids.clone()))
-                .order_by_asc(identity_recovery_addresses::Column::Value)
-                .all(&self.db)
-                .await
-                .map_err(storage_error)?,
-            |a| a.identity_id,
-        );
+        let (mut verifiable, mut recovery) = self.addresses_of(ids.clone()).await?;
         let mut credentials = self.credentials_of(ids, payloads).await?;
         rows.into_iter()
             .map(|identity| {
@@ -106,6 +131,93 @@ impl Store {
 }
 
 impl Store {
+    /// The verifiable and the recovery addresses of these identities, by identity, each kind
+    /// ordered by value (byte order), read in one statement: the two tables' rows in one
+    /// `UNION ALL`, recovery rows padded with typed nulls for the verification columns.
+    async fn addresses_of(
+        &self,
+        identities: Vec<Uuid>,
+    ) -> Result<(AddressGroups<VerifiableRow>, AddressGroups<RecoveryRow>), StorageError> {
+        use identity_recovery_addresses as recovery;
+        use identity_verifiable_addresses as verifiable;
+        let mut query = Query::select();
+        query
+            .expr_as(
+                Expr::cust(VERIFIABLE.to_string()),
+                Alias::new("address_kind"),
+            )
+            .columns([
+                verifiable::Column::Id,
+                verifiable::Column::IdentityId,
+                verifiable::Column::Via,
+                verifiable::Column::Value,
+                verifiable::Column::Verified,
+                verifiable::Column::VerifiedAt,
+                verifiable::Column::Status,
+                verifiable::Column::CreatedAt,
+                verifiable::Column::UpdatedAt,
+            ])
+            .from(verifiable::Entity)
+            .and_where(verifiable::Column::IdentityId.is_in(identities.clone()));
+        let mut recoveries = Query::select();
+        recoveries
+            .expr(Expr::cust(RECOVERY.to_string()))
+            .columns([
+                recovery::Column::Id,
+                recovery::Column::IdentityId,
+                recovery::Column::Via,
+                recovery::Column::Value,
+            ])
+            .expr(Expr::val(Option::<bool>::None))
+            .expr(Expr::val(Option::<DateTime<Utc>>::None))
+            .expr(Expr::val(Option::<String>::None))
+            .columns([recovery::Column::CreatedAt, recovery::Column::UpdatedAt])
+            .from(recovery::Entity)
+            .and_where(recovery::Column::IdentityId.is_in(identities));
+        query.union(UnionType::All, recoveries);
+        let rows = AddressJoined::find_by_statement(self.db.get_database_backend().build(&query))
+            .all(&self.db)
+            .await
+            .map_err(storage_error)?;
+        let (mut verifiables, mut recoveries) = (Vec::new(), Vec::new());
+        for row in rows {
+            match row.kind {
+                VERIFIABLE => verifiables.push(VerifiableRow {
+                    verified: row
+                        .verified
+                        .ok_or_else(|| corrupt_address(row.id, "verified"))?,
+                    status: row
+                        .status
+                        .ok_or_else(|| corrupt_address(row.id, "status"))?,
+                    id: row.id,
+                    identity_id: row.identity_id,
+                    via: row.via,
+                    value: row.value,
+                    verified_at: row.verified_at,
+                    created_at: row.created_at,
+                    updated_at: row.updated_at,
+                }),
+                RECOVERY => recoveries.push(RecoveryRow {
+                    id: row.id,
+                    identity_id: row.identity_id,
+                    via: row.via,
+                    value: row.value,
+                    created_at: row.created_at,
+                    updated_at: row.updated_at,
+                }),
+                other => {
+                    return Err(StorageError::Corrupt(format!("address kind {other}")));
+                }
+            }
+        }
+        verifiables.sort_by(|a, b| a.value.cmp(&b.value));
+        recoveries.sort_by(|a, b| a.value.cmp(&b.value));
+        Ok((
+            group(verifiables, |a| a.identity_id),
+            group(recoveries, |a| a.identity_id),
+        ))
+    }
+
     /// The credentials of these identities with their identifiers (in order), by identity, in
     /// one statement: credentials left-joined with their identifiers.
     async fn credentials_of(
@@ -182,6 +294,11 @@ impl Store {
         }
         Ok(group(read, |c| c.identity_id))
     }
+}
+
+/// A verifiable address row without a value its table requires.
+fn corrupt_address(id: Uuid, column: &str) -> StorageError {
+    StorageError::Corrupt(format!("verifiable address {id} has no {column}"))
 }
 
 /// Rows grouped by the id `key` picks, keeping their order within each group.

@@ -99,6 +99,83 @@ async fn each_database(test: impl AsyncFn(Store)) {
     }
 }
 
+fn verifiable(value: &str, verified_at: Option<DateTime<Utc>>) -> VerifiableAddress {
+    VerifiableAddress {
+        id: AddressId(Uuid::new_v4()),
+        via: AddressVia::Email,
+        value: value.to_owned(),
+        verified: verified_at.is_some(),
+        verified_at,
+        status: if verified_at.is_some() {
+            VerificationStatus::Completed
+        } else {
+            VerificationStatus::Pending
+        },
+        created_at: at(4),
+        updated_at: at(5),
+    }
+}
+
+fn recovery(value: &str) -> RecoveryAddress {
+    RecoveryAddress {
+        id: AddressId(Uuid::new_v4()),
+        via: AddressVia::Email,
+        value: value.to_owned(),
+        created_at: at(6),
+        updated_at: at(7),
+    }
+}
+
+#[tokio::test]
+async fn addresses_of_both_kinds_come_back_to_their_own_identity_and_kind_in_value_order() {
+    each_database(async |store| {
+        let mut first = identity("m-first@example.org");
+        first.verifiable_addresses = vec![
+            verifiable("z-first@example.org", Some(at(9))),
+            verifiable("b-first@example.org", None),
+        ];
+        first.recovery_addresses = vec![
+            recovery("y-first@example.org"),
+            recovery("a-first@example.org"),
+            recovery("c-first@example.org"),
+        ];
+        let mut second = identity("m-second@example.org");
+        second.verifiable_addresses = Vec::new();
+        second.recovery_addresses = vec![recovery("b-second@example.org")];
+        store.insert_identity(&first).await.unwrap();
+        store.insert_identity(&second).await.unwrap();
+        for one in [&mut first, &mut second] {
+            one.verifiable_addresses
+                .sort_by(|a, b| a.value.cmp(&b.value));
+            one.recovery_addresses.sort_by(|a, b| a.value.cmp(&b.value));
+        }
+        // One identity at a time, and several in one listing.
+        assert_eq!(store.get_identity(first.id).await.unwrap().unwrap(), first);
+        assert_eq!(
+            store.get_identity(second.id).await.unwrap().unwrap(),
+            second
+        );
+        let listed = store
+            .list_identities(
+                &IdentityFilter {
+                    ids: vec![first.id, second.id],
+                    ..IdentityFilter::default()
+                },
+                None,
+                10,
+            )
+            .await
+            .unwrap();
+        assert_eq!(listed.len(), 2);
+        for read in listed {
+            let expected = if read.id == first.id { &first } else { &second };
+            assert_eq!(read.verifiable_addresses, expected.verifiable_addresses);
+            assert_eq!(read.recovery_addresses, expected.recovery_addresses);
+        }
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn identity_round_trips_with_addresses_and_credentials() {
     each_database(async |store| {
