@@ -9,13 +9,16 @@
 //! While hashes follow one another, their memory (one arena per concurrent hash, so never more
 //! than `max_concurrent`) is kept and reused: mapping, faulting in and unmapping 19 MiB costs
 //! about a tenth of a hash. An arena is wiped after every hash, and all of them go back to the
-//! operating system as soon as no hash is running, so an idle server holds none.
+//! operating system one second after the last hash ends unless another has started meanwhile,
+//! so a server that logs someone in now and then keeps its arenas between logins close
+//! together, and an idle one holds none.
 
 use argon2_rust::params::Memory;
 use argon2_rust::{Algorithm, Argon2, Params, Version};
 use clavis_core::Rng;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 use tokio::sync::Semaphore;
 
 /// argon2id cost parameters.
@@ -54,33 +57,78 @@ impl Password {
 pub struct PasswordHasher {
     argon2: Argon2,
     permits: Arc<Semaphore>,
-    arenas: Arenas,
+    arenas: Arc<Arenas>,
     rng: Arc<dyn Rng>,
     dummy_hash: String,
 }
 
+/// How long kept arenas outlive the last hash.
+const RELEASE_AFTER: Duration = Duration::from_secs(1);
+
 /// argon2 memory kept between hashes while hashing is busy (see the module documentation).
-#[derive(Default)]
 struct Arenas {
     idle: Mutex<Vec<argon2_rust::Hasher>>,
     running: AtomicUsize,
+    /// Hashes started so far: a release scheduled when hashing went quiet goes ahead only if
+    /// none started since.
+    started: AtomicU64,
+    release_after: Duration,
 }
 
 impl Arenas {
+    fn new(release_after: Duration) -> Self {
+        Self {
+            idle: Mutex::default(),
+            running: AtomicUsize::new(0),
+            started: AtomicU64::new(0),
+            release_after,
+        }
+    }
+
     /// Runs `work` with an arena: a kept one if any, else a new one (mapped at first use).
-    fn with<T>(&self, argon2: &Argon2, work: impl FnOnce(&mut argon2_rust::Hasher) -> T) -> T {
+    fn with<T>(
+        self: &Arc<Self>,
+        argon2: &Argon2,
+        work: impl FnOnce(&mut argon2_rust::Hasher) -> T,
+    ) -> T {
+        self.started.fetch_add(1, Ordering::SeqCst);
         self.running.fetch_add(1, Ordering::SeqCst);
         let kept = self.idle().pop();
         let mut arena = kept.unwrap_or_else(|| argon2.hasher());
-        let out = work(&mut arena);
         // The hasher wipes its arena after every hash; dropping one also unmaps it.
+        let out = work(&mut arena);
+        self.idle().push(arena);
         if self.running.fetch_sub(1, Ordering::SeqCst) == 1 {
-            let kept = std::mem::take(&mut *self.idle());
-            drop((arena, kept));
-        } else {
-            self.idle().push(arena);
+            self.release_later();
         }
         out
+    }
+
+    /// Releases the kept arenas after `release_after` if no hash starts meanwhile; at once
+    /// outside an async runtime, where nothing could do it later.
+    fn release_later(self: &Arc<Self>) {
+        let seen = self.started.load(Ordering::SeqCst);
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) if !self.release_after.is_zero() => {
+                let this = Arc::clone(self);
+                runtime.spawn(async move {
+                    tokio::time::sleep(this.release_after).await;
+                    this.release_if_quiet(seen);
+                });
+            }
+            _ => self.release_if_quiet(seen),
+        }
+    }
+
+    /// Releases the kept arenas if no hash runs and none started since `seen` hashes had.
+    fn release_if_quiet(&self, seen: u64) {
+        let mut idle = self.idle();
+        // Checked under the lock a starting hash takes its arena under, after counting itself.
+        if self.running.load(Ordering::SeqCst) == 0 && self.started.load(Ordering::SeqCst) == seen {
+            let kept = std::mem::take(&mut *idle);
+            drop(idle);
+            drop(kept);
+        }
     }
 
     fn idle(&self) -> std::sync::MutexGuard<'_, Vec<argon2_rust::Hasher>> {
@@ -111,13 +159,17 @@ impl PasswordHasher {
         let mut hasher = Self {
             argon2: Argon2::new(Algorithm::Argon2id, Version::V0x13, params),
             permits: Arc::new(Semaphore::new(max_concurrent.max(1))),
-            arenas: Arenas::default(),
+            arenas: Arc::new(Arenas::new(RELEASE_AFTER)),
             rng,
             dummy_hash: String::new(),
         };
         let mut random = [0u8; 32];
         hasher.rng.fill(&mut random);
         hasher.dummy_hash = hasher.hash_now(&random)?;
+        // Nothing is hashed at start-up but this: an idle server keeps no arena.
+        hasher
+            .arenas
+            .release_if_quiet(hasher.arenas.started.load(Ordering::SeqCst));
         Ok(hasher)
     }
 
@@ -277,6 +329,46 @@ mod tests {
                 .unwrap()
         );
         assert_ne!(outer, inner);
+    }
+
+    #[tokio::test]
+    async fn kept_arenas_outlive_the_last_hash_and_go_after_the_pause() {
+        let hasher = cheap();
+        let arenas = Arc::new(Arenas::new(Duration::from_millis(20)));
+        arenas.with(&hasher.argon2, |arena| {
+            arena.hash_encoded(b"one", b"saltsaltsalt").unwrap()
+        });
+        // The release runs on this runtime's thread, which has not yielded yet.
+        assert_eq!(arenas.kept(), 1, "kept for the next hash");
+        let mut waited = Duration::ZERO;
+        while arenas.kept() > 0 && waited < Duration::from_secs(5) {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            waited += Duration::from_millis(10);
+        }
+        assert_eq!(arenas.kept(), 0, "released once hashing stayed quiet");
+    }
+
+    #[tokio::test]
+    async fn a_hash_started_during_the_pause_calls_the_release_off() {
+        let hasher = cheap();
+        let arenas = Arc::new(Arenas::new(Duration::from_secs(3600)));
+        let hash = |arenas: &Arc<Arenas>| {
+            arenas.with(&hasher.argon2, |arena| {
+                arena.hash_encoded(b"one", b"saltsaltsalt").unwrap()
+            })
+        };
+        hash(&arenas);
+        let scheduled_at = arenas.started.load(Ordering::SeqCst);
+        hash(&arenas);
+        arenas.release_if_quiet(scheduled_at);
+        assert_eq!(arenas.kept(), 1, "a hash started since: kept");
+        arenas.release_if_quiet(arenas.started.load(Ordering::SeqCst));
+        assert_eq!(arenas.kept(), 0, "quiet since: released");
+    }
+
+    #[tokio::test]
+    async fn a_new_hasher_keeps_no_arena() {
+        assert_eq!(cheap().arenas.kept(), 0);
     }
 
     #[tokio::test]
