@@ -5,9 +5,12 @@
 //! Each caller still returns only after its own row is committed, so the next step of a flow
 //! may go to any replica. There is no background task: a caller that finds a writer free
 //! writes everything queued so far, within the [`Grouping`] limits. The write itself runs as a
-//! task of its own, so a caller that goes away (a closed connection) cannot cancel the rows of
-//! the others. If the combined insert fails, each row is tried alone, so one bad row fails only
-//! its own caller.
+//! task of its own, on the runtime the group commit was created on (the server's main runtime,
+//! not the listener thread of whichever request took the turn), so a caller that goes away (a
+//! closed connection) cannot cancel the rows of the others, and the next group does not wait
+//! behind the requests that thread has to handle. A writer keeps its turn while rows are
+//! queued and writes them next, unless a [`GroupCommit::pause`] is waiting. If the combined
+//! insert fails, each row is tried alone, so one bad row fails only its own caller.
 //!
 //! It must not reorder or merge anything but independent inserts.
 
@@ -16,7 +19,8 @@ use clavis_core::StorageError;
 use sea_orm::{ActiveModelTrait, DatabaseConnection, EntityTrait};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use tokio::sync::oneshot;
+use tokio::runtime::Handle;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, oneshot};
 
 /// How far inserts are grouped.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -61,10 +65,19 @@ struct Waiting<A> {
 
 /// Inserts of one entity's active models, grouped.
 pub struct GroupCommit<A> {
+    shared: Arc<Shared<A>>,
+    writers: Arc<Semaphore>,
+    /// Where writes run; `None` outside a runtime (each write then runs on the caller's).
+    runtime: Option<Handle>,
+}
+
+/// What the callers and the writes they start share.
+struct Shared<A> {
     grouping: Grouping,
     queue: Mutex<Vec<Waiting<A>>>,
-    writers: Arc<tokio::sync::Semaphore>,
-    statements: Arc<AtomicUsize>,
+    /// Pauses asked for and not yet over: a writer with rows queued gives its turn up for them.
+    pausing: AtomicUsize,
+    statements: AtomicUsize,
     turns: AtomicUsize,
 }
 
@@ -75,14 +88,18 @@ impl<A> std::fmt::Debug for GroupCommit<A> {
 }
 
 impl<A> GroupCommit<A> {
-    /// Grouped inserts within `grouping`.
+    /// Grouped inserts within `grouping`, written on the current runtime if there is one.
     pub fn new(grouping: Grouping) -> Self {
         Self {
-            grouping,
-            queue: Mutex::new(Vec::new()),
-            writers: Arc::new(tokio::sync::Semaphore::new(grouping.writers.max(1))),
-            statements: Arc::default(),
-            turns: AtomicUsize::new(0),
+            shared: Arc::new(Shared {
+                grouping,
+                queue: Mutex::new(Vec::new()),
+                pausing: AtomicUsize::new(0),
+                statements: AtomicUsize::new(0),
+                turns: AtomicUsize::new(0),
+            }),
+            writers: Arc::new(Semaphore::new(grouping.writers.max(1))),
+            runtime: Handle::try_current().ok(),
         }
     }
 }
@@ -101,7 +118,7 @@ where
         size: usize,
     ) -> Result<(), StorageError> {
         let (answer, mut done) = oneshot::channel();
-        self.waiting().push(Waiting { row, size, answer });
+        self.shared.waiting().push(Waiting { row, size, answer });
         loop {
             tokio::select! {
                 biased;
@@ -109,8 +126,8 @@ where
                 turn = self.writers.clone().acquire_owned() => {
                     // The semaphore is never closed.
                     let Ok(turn) = turn else { continue };
-                    self.turns.fetch_add(1, Ordering::Relaxed);
-                    let batch = self.take_batch();
+                    self.shared.turns.fetch_add(1, Ordering::Relaxed);
+                    let batch = self.shared.take_batch();
                     if batch.is_empty() {
                         // Ours went out with an earlier batch: wait for its answer alone.
                         // Taking turns meanwhile would find the queue empty again and again,
@@ -118,12 +135,11 @@ where
                         drop(turn);
                         return answered(done.await);
                     }
-                    let db = db.clone();
-                    let statements = self.statements.clone();
-                    tokio::spawn(async move {
-                        write(&db, batch, &statements).await;
-                        drop(turn);
-                    });
+                    let writing = self.shared.clone().write_while_queued(db.clone(), batch, turn);
+                    match &self.runtime {
+                        Some(runtime) => drop(runtime.spawn(writing)),
+                        None => drop(tokio::spawn(writing)),
+                    }
                 }
             }
         }
@@ -131,19 +147,51 @@ where
 
     /// Waits until no grouped insert is being written and holds off new ones until the
     /// returned guard is dropped (SQLite's log restart runs in such a pause).
-    pub async fn pause(&self) -> Option<tokio::sync::OwnedSemaphorePermit> {
-        let all = u32::try_from(self.grouping.writers.max(1)).unwrap_or(u32::MAX);
-        self.writers.clone().acquire_many_owned(all).await.ok()
+    pub async fn pause(&self) -> Option<OwnedSemaphorePermit> {
+        let all = u32::try_from(self.shared.grouping.writers.max(1)).unwrap_or(u32::MAX);
+        self.shared.pausing.fetch_add(1, Ordering::SeqCst);
+        let paused = self.writers.clone().acquire_many_owned(all).await.ok();
+        self.shared.pausing.fetch_sub(1, Ordering::SeqCst);
+        paused
     }
 
     /// `INSERT` statements sent so far (grouped ones count once).
     pub fn statements(&self) -> usize {
-        self.statements.load(Ordering::Relaxed)
+        self.shared.statements.load(Ordering::Relaxed)
     }
 
     /// Writer turns taken so far, each to write what was queued or to find it already taken.
     pub fn turns(&self) -> usize {
-        self.turns.load(Ordering::Relaxed)
+        self.shared.turns.load(Ordering::Relaxed)
+    }
+}
+
+impl<A> Shared<A>
+where
+    A: ActiveModelTrait + Clone + Send + Sync + 'static,
+    A::Entity: EntityTrait,
+{
+    /// Writes `batch`, then whatever was queued meanwhile, holding one writer turn throughout:
+    /// handing the turn to a waiting caller would make the next group wait until that
+    /// caller's thread gets to it. The turn goes back once the queue is empty or a pause is
+    /// waiting for it.
+    async fn write_while_queued(
+        self: Arc<Self>,
+        db: DatabaseConnection,
+        mut batch: Vec<Waiting<A>>,
+        turn: OwnedSemaphorePermit,
+    ) {
+        loop {
+            write(&db, batch, &self.statements).await;
+            if self.pausing.load(Ordering::SeqCst) > 0 {
+                break;
+            }
+            batch = self.take_batch();
+            if batch.is_empty() {
+                break;
+            }
+        }
+        drop(turn);
     }
 
     fn waiting(&self) -> std::sync::MutexGuard<'_, Vec<Waiting<A>>> {

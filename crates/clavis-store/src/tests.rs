@@ -508,6 +508,95 @@ async fn a_flow_waiting_for_its_group_to_commit_takes_no_more_writer_turns() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn flows_queued_behind_a_group_are_written_by_the_same_writer_turn() {
+    use clavis_core::flow::FlowStore;
+    use sea_orm::{ConnectionTrait, DbBackend, TransactionTrait};
+    each_database(async |store| {
+        let backend = store.db.get_database_backend();
+        // Another connection holds the table, so the first groups wait and the rest queue.
+        let holder = store.db.begin().await.unwrap();
+        let hold = match backend {
+            DbBackend::Postgres => "LOCK TABLE selfservice_flows IN SHARE MODE",
+            _ => "UPDATE selfservice_flows SET updated_at = updated_at WHERE 0 = 1",
+        };
+        holder.execute_unprepared(hold).await.unwrap();
+        let flows: Vec<_> = (0..100).map(flow).collect();
+        let inserting = {
+            let store = store.clone();
+            let flows = flows.clone();
+            tokio::spawn(async move { insert_together(&store, &flows).await })
+        };
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        let (turns, statements) = (store.flow_insert_turns(), store.flow_insert_statements());
+        holder.commit().await.unwrap();
+        let answers = inserting.await.unwrap();
+        assert!(answers.iter().all(Result::is_ok), "{answers:?}");
+        for flow in &flows {
+            assert_eq!(store.get_flow(flow.id).await.unwrap().as_ref(), Some(flow));
+        }
+        let more_statements = store.flow_insert_statements() - statements;
+        let more_turns = store.flow_insert_turns() - turns;
+        // Groups are powers of two of at most 64 rows: what queued needs two more at least.
+        assert!(more_statements >= 2, "{more_statements} more statements");
+        if backend == DbBackend::Sqlite {
+            // One writer: it wrote the queue in the turn it held, and nobody else took one
+            // (with several writers, a caller may find its row taken by a writer that is
+            // still at it and take one turn to see so).
+            assert_eq!(
+                more_turns, 0,
+                "{more_turns} more turns for {more_statements} groups"
+            );
+        }
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pause_is_not_held_off_by_writers_that_always_find_more_queued() {
+    use clavis_core::flow::FlowStore;
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    each_database(async |store| {
+        let stop = std::sync::Arc::new(AtomicBool::new(false));
+        let written = std::sync::Arc::new(AtomicUsize::new(0));
+        // More clients than a group takes (64), so the queue never runs dry.
+        let clients: Vec<_> = (0..150)
+            .map(|client| {
+                let (store, stop, written) = (store.clone(), stop.clone(), written.clone());
+                tokio::spawn(async move {
+                    let mut n = client * 1_000_000;
+                    while !stop.load(Ordering::Relaxed) {
+                        store.insert_flow(&flow(n)).await.unwrap();
+                        written.fetch_add(1, Ordering::Relaxed);
+                        n += 1;
+                    }
+                })
+            })
+            .collect();
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        let paused =
+            tokio::time::timeout(std::time::Duration::from_secs(5), store.new_flows.pause())
+                .await
+                .expect("the pause waited for the queue to run dry")
+                .expect("a pause");
+        let statements = store.flow_insert_statements();
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        assert_eq!(
+            store.flow_insert_statements(),
+            statements,
+            "a group went out in the pause"
+        );
+        drop(paused);
+        let during = written.load(Ordering::Relaxed);
+        stop.store(true, Ordering::Relaxed);
+        for client in clients {
+            client.await.unwrap();
+        }
+        assert!(during > 16, "only {during} flows written before the pause");
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_flow_that_cannot_be_stored_fails_alone_in_its_group() {
     use clavis_core::flow::FlowStore;
     each_database(async |store| {
