@@ -149,10 +149,8 @@ where
     /// returned guard is dropped (SQLite's log restart runs in such a pause).
     pub async fn pause(&self) -> Option<OwnedSemaphorePermit> {
         let all = u32::try_from(self.shared.grouping.writers.max(1)).unwrap_or(u32::MAX);
-        self.shared.pausing.fetch_add(1, Ordering::SeqCst);
-        let paused = self.writers.clone().acquire_many_owned(all).await.ok();
-        self.shared.pausing.fetch_sub(1, Ordering::SeqCst);
-        paused
+        let _asking = Asking::new(&self.shared.pausing);
+        self.writers.clone().acquire_many_owned(all).await.ok()
     }
 
     /// `INSERT` statements sent so far (grouped ones count once).
@@ -203,6 +201,23 @@ where
         let mut queue = self.waiting();
         let n = self.grouping.batch_len(queue.iter().map(|w| w.size));
         queue.drain(..n).collect()
+    }
+}
+
+/// A pause being asked for, counted in `pausing` until it is granted or given up (a dropped
+/// `pause` future included).
+struct Asking<'a>(&'a AtomicUsize);
+
+impl<'a> Asking<'a> {
+    fn new(pausing: &'a AtomicUsize) -> Self {
+        pausing.fetch_add(1, Ordering::SeqCst);
+        Self(pausing)
+    }
+}
+
+impl Drop for Asking<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
     }
 }
 
@@ -276,6 +291,22 @@ mod tests {
         assert_eq!(LIMITS.batch_len([400, 500, 200]), 2);
         assert_eq!(LIMITS.batch_len([400, 600, 1]), 2);
         assert_eq!(LIMITS.batch_len([400, 601, 1]), 1);
+    }
+
+    #[tokio::test]
+    async fn a_pause_given_up_before_it_is_granted_no_longer_counts() {
+        use super::GroupCommit;
+        use crate::entity::selfservice_flows::ActiveModel;
+        use std::sync::atomic::Ordering;
+        use std::time::Duration;
+        let flows = GroupCommit::<ActiveModel>::new(LIMITS);
+        let writing = flows.writers.clone().try_acquire_owned().unwrap();
+        let asked = tokio::time::timeout(Duration::from_millis(20), flows.pause()).await;
+        assert!(asked.is_err(), "the pause was granted while a writer wrote");
+        assert_eq!(flows.shared.pausing.load(Ordering::SeqCst), 0);
+        drop(writing);
+        assert!(flows.pause().await.is_some());
+        assert_eq!(flows.shared.pausing.load(Ordering::SeqCst), 0);
     }
 
     #[test]
